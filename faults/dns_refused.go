@@ -1,0 +1,15 @@
+package faults
+
+// Refused answers REFUSED (RCODE 5).
+type Refused struct {
+	DNSMatch `yaml:",inline"`
+}
+
+func init() {
+	Register(Info{Kind: "dns.refused", Summary: "answers REFUSED (RCODE 5)", New: func() Fault { return new(Refused) }})
+}
+
+// Validate checks the parameters.
+func (f *Refused) Validate() error {
+	return f.DNSMatch.validate()
+}

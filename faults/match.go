@@ -1,0 +1,189 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// Phase is where in an exchange a fault fires.
+type Phase string
+
+// The phases, in the order an exchange passes through them.
+const (
+	PhaseResolve   Phase = "resolve"   // DNS lookup
+	PhaseConnect   Phase = "connect"   // TCP accept
+	PhaseProxy     Phase = "proxy"     // CONNECT request / proxy answer (407)
+	PhaseHandshake Phase = "handshake" // TLS handshake
+	PhaseRequest   Phase = "request"   // request received, nothing answered
+	PhaseHeaders   Phase = "headers"   // status line and headers
+	PhaseBody      Phase = "body"      // response body
+)
+
+// Phases lists every phase in order.
+var Phases = []Phase{PhaseResolve, PhaseConnect, PhaseProxy, PhaseHandshake, PhaseRequest, PhaseHeaders, PhaseBody}
+
+// Valid reports whether p is one of Phases.
+func (p Phase) Valid() bool {
+	for _, q := range Phases {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Class is what the Windows Update client was doing when it sent a request.
+type Class string
+
+// The request classes.
+const (
+	ClassScan       Class = "scan"       // SOAP: client, SimpleAuth and reporting web services
+	ClassSelfUpdate Class = "selfupdate" // wuident.cab
+	ClassRedirector Class = "redirector" // wuredir.cab, SLS
+	ClassDownload   Class = "download"   // content (BITS / Delivery Optimization)
+)
+
+// Classes lists every class.
+var Classes = []Class{ClassScan, ClassSelfUpdate, ClassRedirector, ClassDownload}
+
+// Valid reports whether c is one of Classes.
+func (c Class) Valid() bool {
+	for _, d := range Classes {
+		if c == d {
+			return true
+		}
+	}
+	return false
+}
+
+// ClassOf derives the class of a request from its URL path, the way the
+// endpoints of reference/wu-codes.md 6.1 and 6.2 divide the traffic.
+func ClassOf(path string) Class {
+	p := strings.ToLower(path)
+	switch {
+	case strings.Contains(p, "/clientwebservice/"), strings.Contains(p, "/simpleauthwebservice/"),
+		strings.Contains(p, "/reportingwebservice/"):
+		return ClassScan
+	case strings.Contains(p, "wuident.cab"):
+		return ClassSelfUpdate
+	case strings.Contains(p, "wuredir.cab"), strings.Contains(p, "/sls/"):
+		return ClassRedirector
+	default:
+		return ClassDownload
+	}
+}
+
+// Target describes the event a rule is asked about. Fields the event does
+// not know are empty: a DNS query has only Host (and QType), a CONNECT tunnel
+// only Host and Method.
+type Target struct {
+	Host   string // with or without port, any case
+	Path   string
+	Method string
+	Class  Class
+	QType  string // DNS query type ("A", "AAAA"), DNS events only
+}
+
+// Match restricts a fault to some traffic. Empty fields match anything; a
+// field that is set never matches an event that does not know it (a rule
+// with a path never fires on a DNS query or an opaque tunnel).
+type Match struct {
+	// Host is a case-insensitive glob on the host name ("*.update.microsoft.com");
+	// "*" matches any run of characters, dots included. Ports are ignored.
+	Host string `yaml:"host,omitempty" json:"host,omitempty"`
+	// Path is a case-insensitive glob on the URL path ("/ClientWebService/*").
+	Path string `yaml:"path,omitempty" json:"path,omitempty"`
+	// Method is an HTTP method (CONNECT included), case-insensitive.
+	Method string `yaml:"method,omitempty" json:"method,omitempty"`
+	// Class is the request class (scan, selfupdate, redirector, download).
+	Class Class `yaml:"class,omitempty" json:"class,omitempty"`
+}
+
+// NeedsHTTP reports whether the match looks inside HTTP (path or class), so
+// that an HTTPS tunnel to a matching host must be intercepted to apply it.
+func (m Match) NeedsHTTP() bool { return m.Path != "" || m.Class != "" }
+
+// Validate checks the match block.
+func (m Match) Validate() error {
+	var errs []error
+	if m.Class != "" && !m.Class.Valid() {
+		errs = append(errs, &FieldError{Field: "class", Err: fmt.Errorf("unknown class %q (want one of %s)", m.Class, joinClasses())})
+	}
+	if strings.ContainsAny(m.Host, "/ ") {
+		errs = append(errs, &FieldError{Field: "host", Err: fmt.Errorf("%q is not a host name pattern", m.Host)})
+	}
+	if m.Path != "" && !strings.HasPrefix(m.Path, "/") && !strings.HasPrefix(m.Path, "*") {
+		errs = append(errs, &FieldError{Field: "path", Err: fmt.Errorf("%q must start with / or *", m.Path)})
+	}
+	if strings.ContainsAny(m.Method, " /") {
+		errs = append(errs, &FieldError{Field: "method", Err: fmt.Errorf("%q is not an HTTP method", m.Method)})
+	}
+	return errors.Join(errs...)
+}
+
+// MatchesHost reports whether host falls under the host pattern alone.
+func (m Match) MatchesHost(host string) bool {
+	return m.Host == "" || Glob(strings.ToLower(m.Host), normHost(host))
+}
+
+// Matches reports whether t falls under m.
+func (m Match) Matches(t Target) bool {
+	if !m.MatchesHost(t.Host) {
+		return false
+	}
+	if m.Path != "" && (t.Path == "" || !Glob(strings.ToLower(m.Path), strings.ToLower(t.Path))) {
+		return false
+	}
+	if m.Method != "" && !strings.EqualFold(m.Method, t.Method) {
+		return false
+	}
+	if m.Class != "" && m.Class != t.Class {
+		return false
+	}
+	return true
+}
+
+func normHost(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return strings.ToLower(strings.TrimSuffix(h, "."))
+}
+
+// Glob reports whether s matches pattern, where '*' matches any run of
+// characters (including none) and every other byte matches itself. It runs
+// in linear time, so hostile patterns cannot stall the proxy.
+func Glob(pattern, s string) bool {
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(s) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == s[n]:
+			p++
+			n++
+		case star >= 0:
+			p = star + 1
+			mark++
+			n = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}
+
+func joinClasses() string {
+	s := make([]string, len(Classes))
+	for n, c := range Classes {
+		s[n] = string(c)
+	}
+	return strings.Join(s, ", ")
+}

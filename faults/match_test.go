@@ -1,0 +1,88 @@
+package faults
+
+import "testing"
+
+func TestGlob(t *testing.T) {
+	for _, tc := range []struct {
+		pat, s string
+		want   bool
+	}{
+		{"", "", true},
+		{"", "a", false},
+		{"*", "", true},
+		{"*", "anything.at.all", true},
+		{"*.update.microsoft.com", "fe2.update.microsoft.com", true},
+		{"*.update.microsoft.com", "a.b.update.microsoft.com", true},
+		{"*.update.microsoft.com", "update.microsoft.com", false},
+		{"*.update.microsoft.com", "update.microsoft.com.evil", false},
+		{"/clientwebservice/*", "/clientwebservice/client.asmx", true},
+		{"/clientwebservice/*", "/simpleauthwebservice/simpleauth.asmx", false},
+		{"*wuident.cab", "/selfupdate/wuident.cab", true},
+		{"a*b*c", "aXXbYYc", true},
+		{"a*b*c", "aXXcYYb", false},
+		{"exact.host", "exact.host", true},
+		{"exact.host", "exact.hostx", false},
+		{"**a", "bba", true},
+	} {
+		if got := Glob(tc.pat, tc.s); got != tc.want {
+			t.Errorf("Glob(%q, %q) = %v, want %v", tc.pat, tc.s, got, tc.want)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	m := Match{Host: "*.Update.Microsoft.com", Path: "/ClientWebService/*", Method: "post", Class: ClassScan}
+	hit := Target{Host: "FE2.update.microsoft.com:443", Path: "/clientwebservice/client.asmx", Method: "POST", Class: ClassScan}
+	if !m.Matches(hit) {
+		t.Errorf("%+v does not match %+v", m, hit)
+	}
+	for name, miss := range map[string]Target{
+		"other host":   {Host: "example.test", Path: hit.Path, Method: "POST", Class: ClassScan},
+		"other path":   {Host: hit.Host, Path: "/selfupdate/wuident.cab", Method: "POST", Class: ClassScan},
+		"no path":      {Host: hit.Host, Method: "CONNECT"},
+		"other method": {Host: hit.Host, Path: hit.Path, Method: "GET", Class: ClassScan},
+		"other class":  {Host: hit.Host, Path: hit.Path, Method: "POST", Class: ClassDownload},
+	} {
+		if m.Matches(miss) {
+			t.Errorf("%s: %+v matches %+v", name, m, miss)
+		}
+	}
+	if !(Match{}).Matches(Target{}) {
+		t.Error("the empty match must match everything")
+	}
+	if !m.NeedsHTTP() || (Match{Host: "x"}).NeedsHTTP() {
+		t.Error("NeedsHTTP wrong")
+	}
+	if !m.MatchesHost("a.update.microsoft.com.") || m.MatchesHost("update.microsoft.com") {
+		t.Error("MatchesHost wrong")
+	}
+}
+
+func TestClassOf(t *testing.T) {
+	for path, want := range map[string]Class{
+		"/ClientWebService/Client.asmx":                            ClassScan,
+		"/v6/ClientWebService/client.asmx":                         ClassScan,
+		"/SimpleAuthWebService/SimpleAuth.asmx":                    ClassScan,
+		"/ReportingWebService/ReportingWebService.asmx":            ClassScan,
+		"/selfupdate/wuident.cab":                                  ClassSelfUpdate,
+		"/v6/windowsupdate/redir/wuredir.cab":                      ClassRedirector,
+		"/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10":       ClassRedirector,
+		"/Content/B6/A2E8C22844A4E6926F9C841B0D5AEEC8400811B6.psf": ClassDownload,
+		"/msdownload/update/software/x.cab":                        ClassDownload,
+	} {
+		if got := ClassOf(path); got != want {
+			t.Errorf("ClassOf(%q) = %s, want %s", path, got, want)
+		}
+	}
+}
+
+func TestMatchValidate(t *testing.T) {
+	if err := (Match{Host: "*.x", Path: "/a", Method: "GET", Class: ClassScan}).Validate(); err != nil {
+		t.Errorf("valid match rejected: %v", err)
+	}
+	for _, m := range []Match{{Class: "scanning"}, {Host: "a/b"}, {Path: "relative"}, {Method: "GE T"}} {
+		if err := m.Validate(); err == nil {
+			t.Errorf("%+v accepted", m)
+		}
+	}
+}

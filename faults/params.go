@@ -1,0 +1,163 @@
+package faults
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is a problem with one parameter of a fault. Field is the YAML
+// key ("after_bytes"); the scenario loader adds file, line and path.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// fieldErr builds a *FieldError from a format.
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// Duration is a time.Duration written as a Go duration string ("500ms",
+// "1m30s") in scenarios and JSON. Bare numbers are refused: "30" could mean
+// seconds or milliseconds, and toxiproxy's millisecond integers are a
+// lesson.
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalText writes the Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration (want e.g. 500ms, 30s, 2m)", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML refuses non-string scalars with a clear message.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" {
+		return fmt.Errorf("%q is not a duration (want a unit, e.g. 500ms, 30s, 2m)", n.Value)
+	}
+	return d.UnmarshalText([]byte(n.Value))
+}
+
+// ByteRate is a transfer rate in bytes per second, written "64KiB/s",
+// "1MB/s", "8000B/s" or "512kbit/s".
+type ByteRate int64
+
+var rateUnits = []struct {
+	suffix string
+	mult   float64
+}{
+	{"kibit", 1024.0 / 8}, {"mibit", 1024 * 1024.0 / 8}, {"kbit", 1000.0 / 8}, {"mbit", 1000 * 1000.0 / 8},
+	{"kib", 1024}, {"mib", 1024 * 1024}, {"gib", 1024 * 1024 * 1024},
+	{"kb", 1000}, {"mb", 1000 * 1000}, {"gb", 1000 * 1000 * 1000}, {"b", 1},
+}
+
+// ParseByteRate parses a rate such as "64KiB/s".
+func ParseByteRate(s string) (ByteRate, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	body, ok := strings.CutSuffix(t, "/s")
+	if !ok {
+		return 0, fmt.Errorf("%q is not a rate (want e.g. 64KiB/s)", s)
+	}
+	for _, u := range rateUnits {
+		if num, ok := strings.CutSuffix(body, u.suffix); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil || v <= 0 || v*u.mult > 1<<40 {
+				return 0, fmt.Errorf("%q is not a positive rate (want e.g. 64KiB/s)", s)
+			}
+			return ByteRate(max(1, int64(v*u.mult))), nil
+		}
+	}
+	return 0, fmt.Errorf("%q has no unit (want B, KB, KiB, MB, MiB, kbit or Mbit per second, e.g. 64KiB/s)", s)
+}
+
+func (r ByteRate) String() string {
+	switch {
+	case r >= 1<<20 && r%(1<<20) == 0:
+		return strconv.FormatInt(int64(r)>>20, 10) + "MiB/s"
+	case r >= 1<<10 && r%(1<<10) == 0:
+		return strconv.FormatInt(int64(r)>>10, 10) + "KiB/s"
+	}
+	return strconv.FormatInt(int64(r), 10) + "B/s"
+}
+
+// MarshalText writes the rate with a unit.
+func (r ByteRate) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText parses a rate with ParseByteRate.
+func (r *ByteRate) UnmarshalText(b []byte) error {
+	v, err := ParseByteRate(string(b))
+	if err != nil {
+		return err
+	}
+	*r = v
+	return nil
+}
+
+// PhaseBound holds the parameters of faults that fire at a phase of an
+// exchange: At is the phase, AfterBytes how many bytes toward the client
+// pass (counted from the start of that phase) before the fault acts.
+type PhaseBound struct {
+	At         Phase `yaml:"at,omitempty" json:"at,omitempty"`
+	AfterBytes int64 `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
+}
+
+// Phase returns the phase the fault is bound to, defaulting to def.
+func (p PhaseBound) Phase(def Phase) Phase {
+	if p.At == "" {
+		return def
+	}
+	return p.At
+}
+
+// validate checks the phase against the phases this kind supports.
+func (p PhaseBound) validate(allowed ...Phase) error {
+	var errs []error
+	if p.At != "" {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || p.At == a
+		}
+		if !ok {
+			errs = append(errs, fieldErr("at", "%q is not a phase this fault supports (want one of %s)", p.At, joinPhases(allowed)))
+		}
+	}
+	if p.AfterBytes < 0 {
+		errs = append(errs, fieldErr("after_bytes", "must be >= 0, got %d", p.AfterBytes))
+	}
+	return errors.Join(errs...)
+}
+
+func joinPhases(ps []Phase) string {
+	s := make([]string, len(ps))
+	for n, p := range ps {
+		s[n] = string(p)
+	}
+	return strings.Join(s, ", ")
+}
+
+// PhaseBinder is implemented by faults that fire at a phase; the world asks
+// it where to arm them.
+type PhaseBinder interface {
+	// BoundPhase is where the fault acts and how many bytes pass first.
+	BoundPhase() (Phase, int64)
+}

@@ -1,0 +1,99 @@
+package faults
+
+import (
+	"fmt"
+	"time"
+)
+
+// Spec is one fault as a scenario configures it.
+type Spec struct {
+	Kind  string `json:"kind"`
+	Match Match  `json:"match,omitzero"`
+	When  When   `json:"when,omitzero"`
+	Fault Fault  `json:"params"`
+}
+
+// Rule is a Spec armed in a running world. It owns the selection state.
+type Rule struct {
+	Index int
+	Spec
+	sel *selector
+}
+
+// Layer is the layer of the rule's kind ("dns", "tcp", …).
+func (r *Rule) Layer() string { return Info{Kind: r.Kind}.Layer() }
+
+// Name identifies the rule in logs and the journal: "faults[2] tcp.reset".
+func (r *Rule) Name() string { return fmt.Sprintf("faults[%d] %s", r.Index, r.Kind) }
+
+// Hits reports how often the rule matched and fired.
+func (r *Rule) Hits() Hits { return r.sel.hits() }
+
+// Select counts t if the rule matches it and reports whether it fires.
+func (r *Rule) Select(t Target) bool {
+	if !r.Match.Matches(t) {
+		return false
+	}
+	return r.sel.fire()
+}
+
+// Set is the armed fault list of one active scenario. It is safe for
+// concurrent use; a new scenario gets a new Set, so counters restart.
+type Set struct {
+	rules []*Rule
+}
+
+// NewSet arms specs. seed feeds every probability draw (one stream per
+// rule, so adding a rule does not change the draws of the others); now is
+// the clock for `after` (nil: time.Now).
+func NewSet(specs []Spec, seed int64, now func() time.Time) *Set {
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	s := &Set{rules: make([]*Rule, len(specs))}
+	for n, sp := range specs {
+		s.rules[n] = &Rule{Index: n, Spec: sp, sel: newSelector(sp.When, seed, n, start, now)}
+	}
+	return s
+}
+
+// Rules returns the armed rules in scenario order.
+func (s *Set) Rules() []*Rule {
+	if s == nil {
+		return nil
+	}
+	return s.rules
+}
+
+// Select returns, in scenario order, the rules of layer that match t and
+// fire on it. Each matching rule counts the event once.
+func (s *Set) Select(layer string, t Target) []*Rule {
+	if s == nil {
+		return nil
+	}
+	var out []*Rule
+	for _, r := range s.rules {
+		if r.Layer() == layer && r.Select(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// AnyForHost reports, without counting, whether some rule of one of the
+// layers could fire for traffic to host, whatever its path, method or class:
+// the proxy uses it to decide whether a tunnel to host must be intercepted.
+func (s *Set) AnyForHost(host string, layers ...string) bool {
+	if s == nil {
+		return false
+	}
+	for _, r := range s.rules {
+		for _, l := range layers {
+			if r.Layer() == l && r.Match.MatchesHost(host) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,13 @@
+package simulate
+
+import "errors"
+
+// startUpstreamHTTP is replaced by the upstream service's issue.
+func (w *World) startUpstreamHTTP(addr string) (service, error) {
+	return nil, errors.New("upstream service not built yet")
+}
+
+// startUpstreamHTTPS is replaced by the upstream service's issue.
+func (w *World) startUpstreamHTTPS(addr string) (service, error) {
+	return nil, errors.New("upstream service not built yet")
+}

@@ -1,0 +1,259 @@
+package simulate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// Options configure a World. An empty address leaves that service off;
+// "127.0.0.1:0" picks a free port (tests always do).
+type Options struct {
+	Proxy         string // forward proxy (CONNECT and plain HTTP)
+	DNS           string // DNS server, UDP and TCP on the same port
+	UpstreamHTTP  string // embedded Windows Update emulator, HTTP (WSUS 8530)
+	UpstreamHTTPS string // the same over TLS (WSUS 8531)
+	Control       string // control API
+
+	// AllowCIDRs lists the client networks allowed to use a service bound
+	// to a non-loopback address. Without it such a bind is refused: the
+	// world is never an open proxy or resolver.
+	AllowCIDRs []netip.Prefix
+	// ControlToken is required on the control API when it is not on
+	// loopback (a bearer token).
+	ControlToken string
+	// ParentProxy, if set, is where the proxy sends its upstream traffic.
+	ParentProxy *url.URL
+	// Resolvers are DNS servers (host:port) for names outside the lab zone
+	// and the proxy's own lookups of them. None: such names are REFUSED.
+	Resolvers []string
+	// StateDir holds the lab CA (created on first use, key mode 0600).
+	StateDir string
+	// MaxStall bounds every stall and open-ended delay (default 2m), so no
+	// fault holds a goroutine or descriptor forever.
+	MaxStall time.Duration
+	// Logger receives the world's own diagnostics (nil: discard).
+	Logger *slog.Logger
+}
+
+// Addrs are the addresses the world listens on, as written to the ready file.
+type Addrs struct {
+	Proxy         string `json:"proxy,omitempty"`
+	DNS           string `json:"dns,omitempty"`
+	UpstreamHTTP  string `json:"upstream_http,omitempty"`
+	UpstreamHTTPS string `json:"upstream_https,omitempty"`
+	Control       string `json:"control,omitempty"`
+}
+
+// Active is the scenario a world is injecting.
+type Active struct {
+	Name  string
+	Seed  int64
+	Set   *faults.Set
+	Since time.Time
+}
+
+// service is one listener-owning part of the world.
+type service interface {
+	Addr() string
+	Close() error
+}
+
+// World is one running lab: proxy, DNS, upstream emulator, control API and
+// journal, sharing one active fault set. Its zero value is not usable; call New.
+type World struct {
+	opts    Options
+	log     *slog.Logger
+	journal *Journal
+	active  atomic.Pointer[Active]
+	ctx     context.Context // ends at Close; bounds stalls and delays
+	cancel  context.CancelFunc
+
+	mu       sync.Mutex
+	services map[string]service
+	closed   bool
+}
+
+// New validates o, opens every configured listener and returns once all of
+// them accept connections. No fault is active until Activate.
+func New(ctx context.Context, o Options) (*World, error) {
+	if o.MaxStall <= 0 {
+		o.MaxStall = 2 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := checkBinds(o); err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	w := &World{
+		opts:     o,
+		log:      o.Logger,
+		journal:  NewJournal(0),
+		ctx:      wctx,
+		cancel:   cancel,
+		services: map[string]service{},
+	}
+	w.Activate("", 0, nil)
+	starts := []struct {
+		name, addr string
+		start      func(string) (service, error)
+	}{
+		{"upstream-http", o.UpstreamHTTP, w.startUpstreamHTTP},
+		{"upstream-https", o.UpstreamHTTPS, w.startUpstreamHTTPS},
+		{"dns", o.DNS, w.startDNS},
+		{"proxy", o.Proxy, w.startProxy},
+		{"control", o.Control, w.startControl},
+	}
+	for _, s := range starts {
+		if s.addr == "" {
+			continue
+		}
+		svc, err := s.start(s.addr)
+		if err != nil {
+			w.Close()
+			return nil, fmt.Errorf("start %s on %s: %w", s.name, s.addr, err)
+		}
+		w.mu.Lock()
+		w.services[s.name] = svc
+		w.mu.Unlock()
+	}
+	return w, nil
+}
+
+// checkBinds refuses non-loopback listen addresses unless client networks
+// are allowed explicitly.
+func checkBinds(o Options) error {
+	var errs []error
+	for name, addr := range map[string]string{"proxy": o.Proxy, "dns": o.DNS, "upstream-http": o.UpstreamHTTP, "upstream-https": o.UpstreamHTTPS, "control": o.Control} {
+		if addr == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s address %q: %w", name, addr, err))
+			continue
+		}
+		ip, err := netip.ParseAddr(host)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s address %q: listen on an IP address, not a name", name, addr))
+			continue
+		}
+		if !ip.IsLoopback() && len(o.AllowCIDRs) == 0 {
+			errs = append(errs, fmt.Errorf("%s address %q is not loopback: pass --allow-cidr with the lab's client networks (wufault is never an open proxy)", name, addr))
+		}
+		if name == "control" && !ip.IsLoopback() && o.ControlToken == "" {
+			errs = append(errs, fmt.Errorf("control address %q is not loopback: set a control token", addr))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// clientAllowed reports whether a remote address may use the world's
+// services: loopback always, others only inside AllowCIDRs.
+func (w *World) clientAllowed(remote net.Addr) bool {
+	ap, err := netip.ParseAddrPort(remote.String())
+	if err != nil {
+		return false
+	}
+	ip := ap.Addr().Unmap()
+	if ip.IsLoopback() {
+		return true
+	}
+	for _, p := range w.opts.AllowCIDRs {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// Activate makes a fault list the active one, atomically: connections in
+// flight keep the rules they started with, new events see the new ones.
+func (w *World) Activate(name string, seed int64, specs []faults.Spec) {
+	a := &Active{Name: name, Seed: seed, Set: faults.NewSet(specs, seed, nil), Since: time.Now()}
+	w.active.Store(a)
+	if name != "" || len(specs) > 0 {
+		w.journal.Add(Event{Kind: EventScenario, Scenario: name, Detail: fmt.Sprintf("%d faults, seed %d", len(specs), seed)})
+	}
+}
+
+// Active returns the active scenario (never nil).
+func (w *World) Active() *Active { return w.active.Load() }
+
+// Journal returns the world's journal.
+func (w *World) Journal() *Journal { return w.journal }
+
+// Addrs returns the bound addresses.
+func (w *World) Addrs() Addrs {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	get := func(n string) string {
+		if s, ok := w.services[n]; ok {
+			return s.Addr()
+		}
+		return ""
+	}
+	return Addrs{Proxy: get("proxy"), DNS: get("dns"), UpstreamHTTP: get("upstream-http"), UpstreamHTTPS: get("upstream-https"), Control: get("control")}
+}
+
+// WriteReadyFile writes the addresses as JSON to path, atomically (a
+// reader never sees a partial file).
+func (w *World) WriteReadyFile(path string) error {
+	b, err := json.MarshalIndent(w.Addrs(), "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	return nil
+}
+
+// Close stops every service, ends stalls and delays, and waits for the
+// listeners to close.
+func (w *World) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	svcs := w.services
+	w.mu.Unlock()
+	w.cancel()
+	var errs []error
+	for name, s := range svcs {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,68 @@
+package simulate
+
+import (
+	"net"
+	"strings"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// LabHosts are the host name patterns of the lab zone: the Windows Update
+// names of reference/wu-codes.md 6.1 and 6.2 plus the lab's own names. When
+// the world runs the embedded upstream, these resolve to it (DNS) and the
+// proxy routes them to it.
+var LabHosts = []string{
+	"*.update.microsoft.com", "update.microsoft.com",
+	"*.windowsupdate.com", "windowsupdate.com",
+	"*.windowsupdate.microsoft.com",
+	"*.delivery.mp.microsoft.com",
+	"*.do.dsp.mp.microsoft.com", "tsfe.trafficshaping.dsp.mp.microsoft.com",
+	"emdl.ws.microsoft.com",
+	"*.lab", // wsus.lab and other lab names
+}
+
+// InLabZone reports whether name (any case, trailing dot or port allowed)
+// belongs to the lab zone.
+func InLabZone(name string) bool {
+	h := strings.ToLower(strings.TrimSuffix(name, "."))
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = strings.TrimSuffix(host, ".")
+	}
+	for _, p := range LabHosts {
+		if faults.Glob(p, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// emulatorAddr returns where a connection to host:port goes when the
+// embedded upstream serves the lab zone: the emulator's HTTPS listener for
+// 443 and 8531, its HTTP listener for anything else. ok is false when host
+// is outside the zone or the emulator is not running.
+func (w *World) emulatorAddr(host string, port int) (addr string, ok bool) {
+	if !InLabZone(host) {
+		return "", false
+	}
+	a := w.Addrs()
+	switch port {
+	case 443, 8531:
+		addr = a.UpstreamHTTPS
+	default:
+		addr = a.UpstreamHTTP
+	}
+	return addr, addr != ""
+}
+
+// emulatorIP is the address lab-zone names resolve to: the emulator's
+// listening IP, or "" when it is not running.
+func (w *World) emulatorIP() string {
+	a := w.Addrs()
+	for _, addr := range []string{a.UpstreamHTTP, a.UpstreamHTTPS} {
+		if host, _, err := net.SplitHostPort(addr); err == nil {
+			return host
+		}
+	}
+	return ""
+}
+

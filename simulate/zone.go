@@ -65,4 +65,3 @@ func (w *World) emulatorIP() string {
 	}
 	return ""
 }
-

@@ -33,10 +33,11 @@ const maxWin32 = 0xFFFF
 // value that does not fit is an error, never wrapped around. Every error
 // names the input and wraps ErrSyntax.
 //
-// Two decimal spellings are ambiguous by design and read as above: a
-// positive signed value of at most 5 digits (12029 is the Win32 number, not
-// 0x00002EFD) and one of exactly 8 digits (read as hex). Both only concern
-// success codes that do not occur in practice; use the hex form for them.
+// Decimal spellings of positive codes below 100000 or of exactly 8 digits
+// are ambiguous by design and read as above: 12029 is the Win32 number, not
+// 0x00002EFD; 65536 to 99999 are out-of-range Win32 numbers, so an error;
+// 10000000 is hex. Only success codes that do not occur in practice are
+// affected; use the hex form for them.
 func Parse(s string) (Code, error) {
 	c, reason := parse(strings.TrimSpace(s))
 	if reason != "" {

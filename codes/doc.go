@@ -13,7 +13,7 @@
 //
 // # Ground truth
 //
-// Every entry comes from /work/shared/reference/wu-codes.md (sections 1,
+// Every entry comes from the shared reference/wu-codes.md (sections 1,
 // 2.1-2.6, the fault table of section 4 and the errata of section 8) or from
 // Microsoft's "WUA success and error codes" page (tag [L-WUAERR], seed 004),
 // checked against wuerror.h ([WUERR]). No code is invented: a value the
@@ -51,17 +51,18 @@
 //	causes   network faults that produce the code, with evidence tags; may be empty
 //
 // The facility is not stored: Code.Facility derives it from the value.
-// A malformed row makes the package panic at initialisation with the line
-// number; TestEmbeddedCatalog reports the same error as a test failure.
+// A malformed row makes the package panic at initialisation with an error
+// that names the line and, for a wrong signed column, gives the right value;
+// go test ./codes shows it, and TestLoadCatalogRejects pins those checks.
 //
 // # Adding a code
 //
 //  1. Find the code in the reference (or wuerror.h/winerror.h) and note the
 //     tag of the source. Do not add a code or a name you cannot cite.
 //  2. Insert a row at its sorted position in catalog.tsv, with the signed
-//     decimal (int32 of the value, e.g. printf '%d' on a 32-bit cast) and an
-//     English meaning in your own words. Keep the file free of trailing
-//     spaces inside columns; separate columns with exactly one tab.
+//     decimal (the value minus 2^32 when the top bit is set) and an English
+//     meaning in your own words. Separate columns with exactly one tab and
+//     leave no spaces around column values.
 //  3. If the code comes from a reference table that the tests mirror, add it
 //     to testdata/reference_codes.txt (or testdata/seed004_codes.txt).
 //  4. Run go test ./codes. The tests check the row syntax, the signed

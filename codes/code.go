@@ -1,6 +1,9 @@
 package codes
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // A Code is a 32-bit HRESULT as Windows Update and the components under it
 // report it: 0x80072EFE, 0x8024402C, 0x00240005.
@@ -117,11 +120,11 @@ var facilityNames = map[Facility]string{
 }
 
 // String returns the winerror.h name without its FACILITY_ prefix ("WIN32",
-// "WINDOWSUPDATE", "DELIVERY_OPTIMIZATION"), or "0x" and the number in hex
-// for a facility this package does not name.
+// "WINDOWSUPDATE", "DELIVERY_OPTIMIZATION"), or "0x" and the number in
+// upper-case hex ("0x1FF") for a facility this package does not name.
 func (f Facility) String() string {
 	if s, ok := facilityNames[f]; ok {
 		return s
 	}
-	return "0x" + strconv.FormatUint(uint64(f), 16)
+	return "0x" + strings.ToUpper(strconv.FormatUint(uint64(f), 16))
 }

@@ -105,7 +105,7 @@ func TestFacilityString(t *testing.T) {
 		{0x800B0101, "CERT"},
 		{0, "NULL"},
 		{0x81230000, "0x123"},
-		{0xFFFF0000, "0x1fff"},
+		{0xFFFF0000, "0x1FFF"},
 	}
 	for _, tt := range tests {
 		if got := tt.c.Facility().String(); got != tt.want {

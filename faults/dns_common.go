@@ -35,8 +35,13 @@ func (m DNSMatch) validate() error {
 	return errors.Join(errs...)
 }
 
-// NegativeTTL is the SOA minimum of a negative answer: how long a resolver.
+// DefaultNegativeTTL is the SOA minimum of negative answers when a fault
+// sets no negative_ttl: long enough for a client's negative cache to matter.
+const DefaultNegativeTTL = 300
+
+// NegativeTTL is the SOA minimum of a negative answer: how long a resolver
 // (the Windows DNS client included) may cache the "does not exist".
+// Absent or 0s: DefaultNegativeTTL (300s); it counts in whole seconds.
 type NegativeTTL struct {
 	NegativeTTL Duration `yaml:"negative_ttl,omitempty" json:"negative_ttl,omitempty"`
 }
@@ -46,4 +51,109 @@ func (n NegativeTTL) validate() error {
 		return fieldErr("negative_ttl", "must be between 0s and 68y, got %s", n.NegativeTTL)
 	}
 	return nil
+}
+
+// Seconds is the negative TTL to put in the SOA, defaulted.
+func (n NegativeTTL) Seconds() uint32 {
+	if n.NegativeTTL <= 0 {
+		return DefaultNegativeTTL
+	}
+	return uint32(n.NegativeTTL.D().Seconds())
+}
+
+// qtypeMatcher is implemented by every fault that embeds DNSMatch.
+type qtypeMatcher interface{ MatchesQType(string) bool }
+
+// SelectDNS is Select for the dns layer: besides its match and when, a
+// rule fires on a query only if its kind covers the query type (the
+// fault's qtypes), so a rule's counters see only the queries it could act
+// on ("first: 2" with qtypes [A] means the first two A queries). t.QType
+// is the type's mnemonic ("A", "AAAA").
+func (s *Set) SelectDNS(t Target) []*Rule {
+	if s == nil {
+		return nil
+	}
+	var out []*Rule
+	for _, r := range s.rules {
+		if _, ok := r.Fault.(DNSHook); !ok {
+			continue
+		}
+		if m, ok := r.Fault.(qtypeMatcher); ok && !m.MatchesQType(t.QType) {
+			continue
+		}
+		if r.Select(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// DNSReply starts the answer to r: its id, question, opcode and RD bit,
+// QR set, and an EDNS0 OPT record (1232-byte payload, RFC 9715's safe size)
+// when r carried one, as RFC 6891 asks of a responder.
+func DNSReply(r *dns.Msg) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	if r.IsEdns0() != nil {
+		m.SetEdns0(1232, false)
+	}
+	return m
+}
+
+// DNSRcode answers r with rcode and nothing else.
+func DNSRcode(w dns.ResponseWriter, r *dns.Msg, rcode int) {
+	m := DNSReply(r)
+	m.Rcode = rcode
+	_ = w.WriteMsg(m) // the client may be gone; nothing to do about it
+}
+
+// NegativeSOA is the SOA record of the authority section of a negative
+// answer (NXDOMAIN or NODATA) for qname: owned by qname's parent zone, with
+// minimum and TTL both ttl seconds, so a resolver caches the negative
+// answer for ttl (RFC 2308 section 5).
+func NegativeSOA(qname string, ttl uint32) *dns.SOA {
+	return SOA(ParentZone(qname), ttl)
+}
+
+// SOA is the wufault SOA record of zone, with minimum and TTL set to ttl.
+func SOA(zone string, ttl uint32) *dns.SOA {
+	return &dns.SOA{
+		Hdr:     dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns:      "ns.wufault.invalid.",
+		Mbox:    "hostmaster.wufault.invalid.",
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  86400,
+		Minttl:  ttl,
+	}
+}
+
+// ParentZone returns the fully qualified parent of name ("b.c." for
+// "a.b.c."; "." for a single label or the root).
+func ParentZone(name string) string {
+	name = dns.Fqdn(name)
+	i, end := dns.NextLabel(name, 0)
+	if end || i >= len(name) {
+		return "."
+	}
+	return name[i:]
+}
+
+// isUDP reports whether the query behind w came over UDP.
+func isUDP(w dns.ResponseWriter) bool {
+	return w.LocalAddr().Network() == "udp"
+}
+
+// negative answers r with rcode (NXDOMAIN or NOERROR for NODATA), no
+// records, and the SOA of qname's parent zone for negative caching.
+func negative(w dns.ResponseWriter, r *dns.Msg, rcode int, ttl uint32) {
+	m := DNSReply(r)
+	m.Rcode = rcode
+	qname := "."
+	if len(r.Question) > 0 {
+		qname = r.Question[0].Name
+	}
+	m.Ns = []dns.RR{NegativeSOA(qname, ttl)}
+	_ = w.WriteMsg(m)
 }

@@ -1,6 +1,11 @@
 package faults
 
-import "errors"
+import (
+	"context"
+	"errors"
+
+	"github.com/miekg/dns"
+)
 
 // NoData answers NOERROR with no records (NODATA) and an SOA for negative caching.
 type NoData struct {
@@ -16,3 +21,11 @@ func init() {
 func (f *NoData) Validate() error {
 	return errors.Join(f.DNSMatch.validate(), f.NegativeTTL.validate())
 }
+
+// ServeDNS answers NOERROR with an empty answer section and the SOA of the
+// name's parent zone, whose minimum (and TTL) is the negative TTL.
+func (f *NoData) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg, _ dns.Handler) {
+	negative(w, r, dns.RcodeSuccess, f.NegativeTTL.Seconds())
+}
+
+var _ DNSHook = (*NoData)(nil)

@@ -1,6 +1,11 @@
 package faults
 
-import "errors"
+import (
+	"context"
+	"errors"
+
+	"github.com/miekg/dns"
+)
 
 // NXDomain answers NXDOMAIN (RCODE 3) with an SOA whose minimum sets the negative TTL.
 type NXDomain struct {
@@ -16,3 +21,11 @@ func init() {
 func (f *NXDomain) Validate() error {
 	return errors.Join(f.DNSMatch.validate(), f.NegativeTTL.validate())
 }
+
+// ServeDNS answers NXDOMAIN with the SOA of the name's parent zone in the
+// authority section; its minimum (and TTL) is the negative TTL.
+func (f *NXDomain) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg, _ dns.Handler) {
+	negative(w, r, dns.RcodeNameError, f.NegativeTTL.Seconds())
+}
+
+var _ DNSHook = (*NXDomain)(nil)

@@ -1,5 +1,11 @@
 package faults
 
+import (
+	"context"
+
+	"github.com/miekg/dns"
+)
+
 // Refused answers REFUSED (RCODE 5).
 type Refused struct {
 	DNSMatch `yaml:",inline"`
@@ -13,3 +19,10 @@ func init() {
 func (f *Refused) Validate() error {
 	return f.DNSMatch.validate()
 }
+
+// ServeDNS answers REFUSED.
+func (f *Refused) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg, _ dns.Handler) {
+	DNSRcode(w, r, dns.RcodeRefused)
+}
+
+var _ DNSHook = (*Refused)(nil)

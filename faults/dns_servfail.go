@@ -1,5 +1,11 @@
 package faults
 
+import (
+	"context"
+
+	"github.com/miekg/dns"
+)
+
 // ServFail answers SERVFAIL (RCODE 2).
 type ServFail struct {
 	DNSMatch `yaml:",inline"`
@@ -13,3 +19,10 @@ func init() {
 func (f *ServFail) Validate() error {
 	return f.DNSMatch.validate()
 }
+
+// ServeDNS answers SERVFAIL.
+func (f *ServFail) ServeDNS(_ context.Context, w dns.ResponseWriter, r *dns.Msg, _ dns.Handler) {
+	DNSRcode(w, r, dns.RcodeServerFailure)
+}
+
+var _ DNSHook = (*ServFail)(nil)

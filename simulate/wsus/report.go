@@ -152,7 +152,10 @@ func parseHResult(s string) (uint32, bool) {
 	s = strings.TrimSpace(s)
 	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
 		n, err := strconv.ParseUint(h, 16, 32)
-		return uint32(n), err == nil
+		if err != nil {
+			return 0, false
+		}
+		return uint32(n), true
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < -1<<31 || n > 1<<32-1 {

@@ -1,0 +1,185 @@
+package scenarios
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/faults"
+)
+
+func TestCatalogLoads(t *testing.T) {
+	all, err := Catalog()
+	if err != nil {
+		t.Fatalf("catalog: %v", err)
+	}
+	if len(all) == 0 {
+		t.Fatal("empty catalog")
+	}
+	for _, sc := range all {
+		if sc.Expect == nil || sc.Expect.Confidence == "" || sc.Expect.Source == "" {
+			t.Errorf("%s: catalog scenarios carry expect.code, confidence and source", sc.File)
+		}
+		if sc.Summary == "" {
+			t.Errorf("%s: no summary", sc.File)
+		}
+	}
+}
+
+func TestLoadExample(t *testing.T) {
+	sc, err := Find("connection-aborted-scan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Seed != 1 || sc.Profile.Generation != "modern" || len(sc.Faults) != 1 {
+		t.Fatalf("decoded %+v", sc)
+	}
+	sp := sc.Faults[0]
+	r, ok := sp.Fault.(*faults.TCPReset)
+	if !ok || sp.Kind != "tcp.reset" || r.At != faults.PhaseBody || r.AfterBytes != 512 {
+		t.Errorf("fault = %s %#v", sp.Kind, sp.Fault)
+	}
+	if sp.Match.Class != faults.ClassScan || sp.Match.Path != "/ClientWebService/*" || sp.When.First != 3 {
+		t.Errorf("match/when = %+v %+v", sp.Match, sp.When)
+	}
+	if sc.Expect.Code != codes.MustParse("0x80072EFE") || sc.Fixes[1].Outcome != OutcomeNoEffect {
+		t.Errorf("expect/fixes = %+v %+v", sc.Expect, sc.Fixes)
+	}
+}
+
+// TestBrokenFileReportsEveryProblem pins each problem to its line: a lost
+// line number or an accepted typo fails here.
+func TestBrokenFileReportsEveryProblem(t *testing.T) {
+	_, err := LoadFile("testdata/broken.yaml")
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("err = %v, want a *LoadError", err)
+	}
+	want := []string{
+		`testdata/broken.yaml:1: name: "Broken_Name" is not kebab-case`,
+		`testdata/broken.yaml:3: codes[1]: `,
+		`testdata/broken.yaml:4: seed: want an integer, got "one"`,
+		`testdata/broken.yaml:7: profile: unknown key "proxi" (did you mean "proxy"?)`,
+		`testdata/broken.yaml:10: faults[0] (tcp.reset): match.class: unknown class "scanning"`,
+		`testdata/broken.yaml:12: faults[0] (tcp.reset): unknown key "after_byte" (did you mean "after_bytes"?)`,
+		`testdata/broken.yaml:13: faults[1].kind: unknown fault kind "tcp.rst" (did you mean "tcp.reset"?)`,
+		`testdata/broken.yaml:15: faults[2] (tcp.stall).duration: "30" is not a duration`,
+		`testdata/broken.yaml:16: faults[2] (tcp.stall): after_bytes: must be >= 0, got -1`,
+		`testdata/broken.yaml:17: faults[2] (tcp.stall): when.first: first, every and nth exclude one another`,
+		`testdata/broken.yaml:19: faults[3] (dns.answer): address: "not-an-ip" is not an IP address`,
+		`testdata/broken.yaml:20: faults[4]: missing required key "kind"`,
+		`testdata/broken.yaml:21: expect: missing required key "code"`,
+		`testdata/broken.yaml:23: expect.confidence: "certain" is not one of high, medium-high, medium, medium-low, low`,
+		`testdata/broken.yaml:25: fixes[0].fix: unknown fix "flush-dsn" (did you mean "flush-dns"?)`,
+		`testdata/broken.yaml:26: fixes[1].outcome: "maybe" is not one of fixes, no-effect, partial`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			t.Errorf("missing problem %q", w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(got), len(want), err)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"empty":          {"", "x.yaml:1: empty scenario"},
+		"not a mapping":  {"- a\n- b\n", "x.yaml:1: want a mapping"},
+		"two documents":  {"name: a\n---\nname: b\n", "x.yaml:2: more than one YAML document"},
+		"syntax":         {"name: a\nfaults: [\n", "x.yaml:2: invalid YAML"},
+		"duplicate key":  {"name: a\nname: b\n", `x.yaml:2: name: duplicate key (first on line 1)`},
+		"fault not map":  {"name: a\nfaults: [tcp.reset]\n", "x.yaml:2: faults[0]: want a fault"},
+		"bool as string": {"name: a\nprofile: {generation: true}\n", `x.yaml:2: profile.generation: want a string, got true`},
+		"unknown code":   {"name: a\nexpect: {code: 0x80071234}\n", "x.yaml:2: expect.code: 0x80071234 is not in the code catalog"},
+		"bad hex code":   {"name: a\nexpect: {code: 0xZZ}\n", "x.yaml:2: expect.code: "},
+		"bad rate":       {"name: a\nfaults: [{kind: tcp.bandwidth, rate: fast}]\n", `x.yaml:2: faults[0] (tcp.bandwidth).rate: "fast" is not a rate`},
+		"bad when type":  {"name: a\nfaults: [{kind: dns.drop, when: {first: many}}]\n", `x.yaml:2: faults[0] (dns.drop): when.first: want an integer, got "many"`},
+		"list as scalar": {"name: a\nfaults: {kind: dns.drop}\n", "x.yaml:2: faults: want a list, got a mapping"},
+		"too big":        {"name: a\nnotes: " + strings.Repeat("x", MaxSize) + "\n", "x.yaml: larger than"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tc.yaml), "x.yaml")
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant prefix %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMarshalRoundTrip(t *testing.T) {
+	all, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range all {
+		b, err := Marshal(sc)
+		if err != nil {
+			t.Fatalf("%s: %v", sc.Name, err)
+		}
+		again, err := Load(strings.NewReader(string(b)), sc.File)
+		if err != nil {
+			t.Fatalf("%s: reload: %v\n%s", sc.Name, err, b)
+		}
+		if !reflect.DeepEqual(sc, again) {
+			t.Errorf("%s: round trip differs:\n%s", sc.Name, b)
+		}
+	}
+}
+
+// TestEveryKindRoundTrips decodes every registered kind from YAML and back:
+// a kind whose parameters do not survive the trip fails here.
+func TestEveryKindRoundTrips(t *testing.T) {
+	examples := map[string]string{
+		"dns.answer": "address: 192.0.2.1", "dns.delay": "duration: 2s", "dns.nxdomain": "negative_ttl: 5m",
+		"tcp.latency": "latency: 100ms\n    jitter: 10ms", "tcp.bandwidth": "rate: 64KiB/s", "tcp.reset": "at: body\n    after_bytes: 10",
+		"tls.cert": "profile: expired", "tls.alert": "alert: handshake_failure", "tls.version": "min: \"1.0\"\n    max: \"1.1\"",
+		"http.status": "status: 503\n    body: busy\n    headers: {Retry-After: \"120\"}", "http.malformed": "variant: http09",
+		"http.content_type": "type: text/html", "http.truncate": "after_bytes: 100\n    length: match",
+		"proxy.auth": "schemes: [ntlm]\n    users: [{user: alice, password: pw}]", "proxy.deny_connect": "status: 403",
+	}
+	for _, kind := range faults.Kinds() {
+		y := "name: k\nfaults:\n  - kind: " + kind + "\n    match: {host: \"*.lab\"}\n    when: {first: 1}\n"
+		if ex, ok := examples[kind]; ok {
+			y += "    " + ex + "\n"
+		}
+		sc, err := Load(strings.NewReader(y), kind+".yaml")
+		if err != nil {
+			t.Errorf("%s: %v", kind, err)
+			continue
+		}
+		b, err := Marshal(sc)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		again, err := Load(strings.NewReader(string(b)), kind+".yaml")
+		if err != nil {
+			t.Errorf("%s: reload: %v\n%s", kind, err, b)
+			continue
+		}
+		if kind == "proxy.auth" {
+			continue // the password is redacted on the way out
+		}
+		if !reflect.DeepEqual(sc, again) {
+			t.Errorf("%s: round trip differs:\n%s", kind, b)
+		}
+	}
+}
+
+func TestFindByPathAndName(t *testing.T) {
+	if _, err := Find("connection-aborted-scn"); err == nil || !strings.Contains(err.Error(), `did you mean "connection-aborted-scan"`) {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := Find("testdata/nope.yaml"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("err = %v, want not exist", err)
+	}
+}

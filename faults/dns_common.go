@@ -89,11 +89,15 @@ func (s *Set) SelectDNS(t Target) []*Rule {
 }
 
 // DNSReply starts the answer to r: its id, question, opcode and RD bit,
-// QR set, and an EDNS0 OPT record (1232-byte payload, RFC 9715's safe size)
-// when r carried one, as RFC 6891 asks of a responder.
+// QR and RA set (to its clients the world is a recursive resolver, and a
+// stub such as Go's treats an empty NOERROR answer without AA or RA as a
+// lame referral, not as NODATA), and an EDNS0 OPT record (1232-byte
+// payload, RFC 9715's safe size) when r carried one, as RFC 6891 asks of
+// a responder.
 func DNSReply(r *dns.Msg) *dns.Msg {
 	m := new(dns.Msg)
 	m.SetReply(r)
+	m.RecursionAvailable = true
 	if r.IsEdns0() != nil {
 		m.SetEdns0(1232, false)
 	}

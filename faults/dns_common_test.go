@@ -93,8 +93,8 @@ func serve(t *testing.T, h DNSHook, network string, r *dns.Msg) (*dnsRecorder, *
 // question, QR, and an OPT record exactly when r had one.
 func checkReply(t *testing.T, r, m *dns.Msg) {
 	t.Helper()
-	if m.Id != r.Id || !m.Response || len(m.Question) != 1 || m.Question[0] != r.Question[0] {
-		t.Errorf("reply header/question = id %d qr %v %v, want id %d, qr, %v", m.Id, m.Response, m.Question, r.Id, r.Question)
+	if m.Id != r.Id || !m.Response || !m.RecursionAvailable || len(m.Question) != 1 || m.Question[0] != r.Question[0] {
+		t.Errorf("reply header/question = id %d qr %v ra %v %v, want id %d, qr, ra, %v", m.Id, m.Response, m.RecursionAvailable, m.Question, r.Id, r.Question)
 	}
 	if (r.IsEdns0() != nil) != (m.IsEdns0() != nil) {
 		t.Errorf("reply OPT = %v, query OPT = %v", m.IsEdns0(), r.IsEdns0())

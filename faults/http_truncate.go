@@ -1,6 +1,10 @@
 package faults
 
-import "errors"
+import (
+	"errors"
+	"net/http"
+	"strconv"
+)
 
 // HTTPTruncate cuts the response body after N bytes and closes the connection.
 type HTTPTruncate struct {
@@ -26,4 +30,88 @@ func (f *HTTPTruncate) Validate() error {
 		errs = append(errs, oneOf("length", f.Length, []string{"keep", "match", "none"}))
 	}
 	return errors.Join(errs...)
+}
+
+var _ HTTPHook = (*HTTPTruncate)(nil)
+
+// ServeHTTP forwards the request and cuts the answer's body after
+// AfterBytes bytes, then ends the connection with a FIN (wu-codes.md row 7).
+// Length decides what the headers say:
+//
+//	keep   the origin's framing: Content-Length N (the body ends short) or
+//	       chunked without the last chunk → 0x80072EFE-class
+//	match  Content-Length set to the cut and Connection: close: the short
+//	       body looks complete → a parse or hash failure
+//	none   no length, no chunking (Transfer-Encoding: identity): the close
+//	       ends the body
+//
+// A body no longer than AfterBytes passes whole.
+func (f *HTTPTruncate) ServeHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	t := &truncWriter{rwWrapper: rwWrapper{w}, f: f, left: f.AfterBytes, r: r}
+	next.ServeHTTP(t, r)
+}
+
+type truncWriter struct {
+	rwWrapper
+	f      *HTTPTruncate
+	r      *http.Request
+	left   int64
+	wrote  bool
+	status int
+	cut    bool // the connection was taken over and closed
+}
+
+func (t *truncWriter) WriteHeader(code int) {
+	if t.wrote || code < 200 {
+		t.ResponseWriter.WriteHeader(code)
+		return
+	}
+	t.wrote, t.status = true, code
+	if bodyAllowed(t.r, code) {
+		h := t.Header()
+		switch t.f.Length {
+		case "match":
+			if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err != nil || cl > t.f.AfterBytes {
+				h.Set("Content-Length", strconv.FormatInt(t.f.AfterBytes, 10))
+			}
+			h.Set("Connection", "close")
+		case "none":
+			h.Del("Content-Length")
+			h.Set("Transfer-Encoding", "identity")
+		}
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *truncWriter) Write(p []byte) (int, error) {
+	if !t.wrote {
+		t.WriteHeader(http.StatusOK)
+	}
+	if t.cut {
+		return 0, ErrInjected
+	}
+	if int64(len(p)) <= t.left {
+		n, err := t.ResponseWriter.Write(p)
+		t.left -= int64(n)
+		return n, err
+	}
+	n, err := t.ResponseWriter.Write(p[:t.left])
+	t.left -= int64(n)
+	if err != nil {
+		return n, err
+	}
+	t.finish()
+	return n, ErrInjected
+}
+
+// finish flushes what was allowed and ends the connection.
+func (t *truncWriter) finish() {
+	t.cut = true
+	_ = http.NewResponseController(t.ResponseWriter).Flush()
+	c, _, err := http.NewResponseController(t.ResponseWriter).Hijack()
+	if err != nil {
+		return
+	}
+	_ = HalfClose(c)
+	_ = c.Close()
 }

@@ -1,5 +1,11 @@
 package faults
 
+import (
+	"io"
+	"net/http"
+	"strconv"
+)
+
 // ProxyDenyConnect refuses CONNECT tunnels with an HTTP status, as a proxy
 // whose policy blocks the destination does.
 type ProxyDenyConnect struct {
@@ -25,4 +31,24 @@ func (f *ProxyDenyConnect) StatusCode() int {
 		return 403
 	}
 	return f.Status
+}
+
+var _ ProxyHook = (*ProxyDenyConnect)(nil)
+
+// ServeProxy answers a CONNECT with the status and a short HTML page, as a
+// proxy whose policy blocks the destination does (wu-codes.md row 20);
+// other requests pass. The connection stays open for the client's next
+// request, as Squid's does.
+func (f *ProxyDenyConnect) ServeProxy(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if r.Method != http.MethodConnect {
+		next.ServeHTTP(w, r)
+		return
+	}
+	status := f.StatusCode()
+	body := HTMLPage(status, "CONNECT to "+r.Host+" is not allowed by policy")
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }

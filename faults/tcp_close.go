@@ -1,5 +1,7 @@
 package faults
 
+import "net"
+
 // TCPClose closes the connection cleanly (FIN) at a phase, after N bytes.
 type TCPClose struct {
 	PhaseBound `yaml:",inline"`
@@ -9,6 +11,8 @@ func init() {
 	Register(Info{Kind: "tcp.close", Summary: "closes the connection cleanly (FIN) at a phase, after N bytes", New: func() Fault { return new(TCPClose) }})
 }
 
+var _ ConnHook = (*TCPClose)(nil)
+
 // Validate checks the parameters.
 func (f *TCPClose) Validate() error {
 	return f.PhaseBound.validate(connPhases...)
@@ -16,3 +20,17 @@ func (f *TCPClose) Validate() error {
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
 func (f *TCPClose) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+
+// WrapConn lets AfterBytes bytes reach the client and then shuts the write
+// side down: the client reads a clean end of stream (EOF), never a reset,
+// because the read side stays open to swallow what the client still sends.
+// With AfterBytes 0 the FIN goes out now.
+func (f *TCPClose) WrapConn(c net.Conn, notify Notify) net.Conn {
+	return newCut(c, f.AfterBytes, func() {
+		detail := "closed (FIN) after " + plural(f.AfterBytes)
+		if err := HalfClose(c); err != nil {
+			detail += " (" + err.Error() + ")"
+		}
+		notify(detail)
+	})
+}

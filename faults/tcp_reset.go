@@ -1,5 +1,7 @@
 package faults
 
+import "net"
+
 // TCPReset resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes.
 type TCPReset struct {
 	PhaseBound `yaml:",inline"`
@@ -9,6 +11,8 @@ func init() {
 	Register(Info{Kind: "tcp.reset", Summary: "resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes", New: func() Fault { return new(TCPReset) }})
 }
 
+var _ ConnHook = (*TCPReset)(nil)
+
 // Validate checks the parameters.
 func (f *TCPReset) Validate() error {
 	return f.PhaseBound.validate(connPhases...)
@@ -16,3 +20,16 @@ func (f *TCPReset) Validate() error {
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
 func (f *TCPReset) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+
+// WrapConn lets AfterBytes bytes reach the client, waits until they have
+// left the socket, and resets it: the client's next read fails with
+// ECONNRESET (WinHTTP 12030). With AfterBytes 0 the reset happens now.
+func (f *TCPReset) WrapConn(c net.Conn, notify Notify) net.Conn {
+	return newCut(c, f.AfterBytes, func() {
+		detail := "reset after " + plural(f.AfterBytes)
+		if err := Abort(c); err != nil {
+			detail += " (" + err.Error() + ")"
+		}
+		notify(detail)
+	})
+}

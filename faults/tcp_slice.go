@@ -1,6 +1,9 @@
 package faults
 
-import "errors"
+import (
+	"errors"
+	"net"
+)
 
 // TCPSlice splits writes toward the client into small segments with a delay between them.
 type TCPSlice struct {
@@ -14,6 +17,8 @@ func init() {
 	Register(Info{Kind: "tcp.slice", Summary: "splits writes toward the client into small segments with a delay between them", New: func() Fault { return new(TCPSlice) }})
 }
 
+var _ ConnHook = (*TCPSlice)(nil)
+
 // Validate checks the parameters.
 func (f *TCPSlice) Validate() error {
 	var errs []error
@@ -24,4 +29,39 @@ func (f *TCPSlice) Validate() error {
 		errs = append(errs, fieldErr("delay", "must not be negative, got %s", f.Delay))
 	}
 	return errors.Join(errs...)
+}
+
+// WrapConn writes every Size bytes as its own write (a segment of its own,
+// TCP_NODELAY being Go's default) and waits Delay before each segment but
+// the connection's first, so parsers meet status lines, headers and chunk
+// sizes split at every byte.
+func (f *TCPSlice) WrapConn(c net.Conn, notify Notify) net.Conn {
+	return &sliceConn{wrapped: newWrapped(c), f: f, size: max(f.Size, 1), notify: notify}
+}
+
+type sliceConn struct {
+	wrapped
+	f       *TCPSlice
+	size    int
+	notify  Notify
+	started bool
+}
+
+func (s *sliceConn) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if !s.started {
+			s.started = true
+			s.notify("slicing writes into " + plural(int64(s.size)) + " every " + s.f.Delay.String())
+		} else if !s.sleep(s.f.Delay.D()) {
+			return n, net.ErrClosed
+		}
+		k := min(len(p)-n, s.size)
+		m, err := s.Conn.Write(p[n : n+k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -1,6 +1,10 @@
 package faults
 
-import "errors"
+import (
+	"errors"
+	"net"
+	"time"
+)
 
 // TCPStall stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded).
 type TCPStall struct {
@@ -14,6 +18,8 @@ func init() {
 	Register(Info{Kind: "tcp.stall", Summary: "stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded)", New: func() Fault { return new(TCPStall) }})
 }
 
+var _ ConnHook = (*TCPStall)(nil)
+
 // Validate checks the parameters.
 func (f *TCPStall) Validate() error {
 	var errs []error
@@ -25,3 +31,51 @@ func (f *TCPStall) Validate() error {
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
 func (f *TCPStall) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+
+// WrapConn lets AfterBytes bytes through and then holds every write: for
+// Duration, after which bytes flow again, or (Duration 0) until the
+// connection is closed — by the world when the client gives up, at its
+// maximum stall, or at shutdown. Reads are not held, so the world notices
+// a client that leaves.
+func (f *TCPStall) WrapConn(c net.Conn, notify Notify) net.Conn {
+	return &stallConn{wrapped: newWrapped(c), f: f, left: f.AfterBytes, notify: notify}
+}
+
+type stallConn struct {
+	wrapped
+	f      *TCPStall
+	left   int64
+	done2  bool // the stall has run its course
+	notify Notify
+}
+
+func (s *stallConn) Write(p []byte) (int, error) {
+	if s.done2 || int64(len(p)) <= s.left {
+		n, err := s.Conn.Write(p)
+		s.left -= int64(n)
+		return n, err
+	}
+	n := 0
+	if s.left > 0 {
+		m, err := s.Conn.Write(p[:s.left])
+		n += m
+		s.left -= int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	start := time.Now()
+	if s.f.Duration > 0 {
+		s.notify("stalled for " + s.f.Duration.String() + " after " + plural(s.f.AfterBytes))
+	} else {
+		s.notify("stalled after " + plural(s.f.AfterBytes) + " until the client gives up")
+	}
+	if s.f.Duration <= 0 || !s.sleep(s.f.Duration.D()) {
+		<-s.done
+		return n, ErrInjected
+	}
+	s.done2 = true
+	s.notify("stall ended after " + time.Since(start).Round(time.Millisecond).String())
+	m, err := s.Conn.Write(p[n:])
+	return n + m, err
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// app is the state one invocation of the command shares: the writers, the
+// configuration (file < WUFAULT_* environment < flags) and the logger.
+type app struct {
+	stdout, stderr io.Writer
+	v              *viper.Viper
+	log            *slog.Logger
+}
+
+// run executes the command line args. It is main without os: tests call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	a := &app{
+		stdout: stdout,
+		stderr: stderr,
+		// A private instance: never viper's global. "::" as the key
+		// delimiter keeps dotted host names whole; lists are used for hosts anyway.
+		v: viper.NewWithOptions(viper.KeyDelimiter("::"), viper.ExperimentalBindStruct()),
+	}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wufault",
+		Short: "Reproduce Windows Update network errors on demand",
+		Long: `wufault injects network faults (DNS, TCP, TLS, HTTP, proxy authentication) in front of
+Windows Update traffic and observes which Windows Update Agent code each fault produces.
+
+Configuration comes from flags, WUFAULT_* environment variables (WUFAULT_PROXY,
+WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.configure(cmd)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.String("config", "", "YAML configuration file (keys are flag names)")
+	pf.String("log-level", "warn", "log level: debug, info, warn or error")
+	pf.String("state-dir", defaultStateDir(), "directory for the lab CA and other state")
+	root.AddCommand(
+		a.decodeCommand(),
+		a.faultsCommand(),
+		a.scenariosCommand(),
+		a.serveCommand(),
+	)
+	return root
+}
+
+func defaultStateDir() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return d + string(os.PathSeparator) + "wufault"
+	}
+	return ".wufault"
+}
+
+// configure binds the command's flags, the environment and the config file
+// into the app's viper instance, then builds the logger.
+func (a *app) configure(cmd *cobra.Command) error {
+	if err := a.v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	a.v.SetEnvPrefix("WUFAULT")
+	a.v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	a.v.AutomaticEnv()
+	if file := a.v.GetString("config"); file != "" {
+		if err := checkConfigKeys(file, cmd.Root()); err != nil {
+			return err
+		}
+		a.v.SetConfigFile(file)
+		a.v.SetConfigType("yaml")
+		if err := a.v.ReadInConfig(); err != nil {
+			return fmt.Errorf("read config %s: %w", file, err)
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.v.GetString("log-level"))); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// checkConfigKeys refuses keys that no command has a flag for, naming the
+// file and line: a typo in a config file must not be silently ignored.
+func checkConfigKeys(file string, root *cobra.Command) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s:%d: want a mapping of flag names to values", file, m.Line)
+	}
+	known := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
+			fs.VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+	var bad []string
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i]
+		if !known[k.Value] {
+			bad = append(bad, fmt.Sprintf("%s:%d: unknown key %q (config keys are flag names)", file, k.Line, k.Value))
+		}
+	}
+	if len(bad) > 0 {
+		slices.Sort(bad)
+		return fmt.Errorf("%s", strings.Join(bad, "\n"))
+	}
+	return nil
+}
+
+// failf returns an error that makes the process exit with status 1.
+func failf(format string, args ...any) error {
+	return &exitError{code: 1, err: fmt.Errorf(format, args...)}
+}

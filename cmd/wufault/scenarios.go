@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wufault/wufault/scenarios"
+)
+
+func (a *app) scenariosCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "scenarios", Short: "The scenario catalog"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "list",
+		Short: "List the embedded scenarios",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			all, err := scenarios.Catalog()
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tCODES\tSUMMARY")
+			for _, sc := range all {
+				cs := make([]string, len(sc.Codes))
+				for n, c := range sc.Codes {
+					cs[n] = c.Hex()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", sc.Name, strings.Join(cs, ","), sc.Summary)
+			}
+			return tw.Flush()
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show NAME|FILE",
+		Short: "Show a scenario in canonical form, or every problem of a broken file",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			sc, err := scenarios.Find(args[0])
+			if err != nil {
+				var le *scenarios.LoadError
+				if errors.As(err, &le) {
+					return failf("%d problem(s):\n%s", len(le.Problems), err)
+				}
+				return failf("%s", err)
+			}
+			b, err := scenarios.Marshal(sc)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "# %s\n%s", sc.File, b)
+			return nil
+		},
+	})
+	return cmd
+}

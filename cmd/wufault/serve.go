@@ -1,0 +1,104 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a world: proxy, DNS, upstream emulator and control API",
+		Long: `serve runs the fault-injecting world until interrupted. Every service binds to
+loopback by default; binding another address needs --allow-cidr for the lab's client
+networks (wufault is never an open proxy). An empty address turns a service off.`,
+		Example: `  wufault serve --scenario connection-aborted-scan --ready-file /tmp/wufault.json
+  netsh winhttp set proxy proxy-server="LAB-HOST:8080"    (on the Windows VM)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v := a.v
+			opts := simulate.Options{
+				Proxy:         v.GetString("proxy"),
+				DNS:           v.GetString("dns"),
+				UpstreamHTTP:  v.GetString("upstream-http"),
+				UpstreamHTTPS: v.GetString("upstream-https"),
+				Control:       v.GetString("control"),
+				ControlToken:  v.GetString("control-token"),
+				Resolvers:     v.GetStringSlice("resolver"),
+				StateDir:      v.GetString("state-dir"),
+				MaxStall:      v.GetDuration("max-stall"),
+				Logger:        a.log,
+			}
+			for _, c := range v.GetStringSlice("allow-cidr") {
+				p, err := netip.ParsePrefix(c)
+				if err != nil {
+					return fmt.Errorf("--allow-cidr %q: %w", c, err)
+				}
+				opts.AllowCIDRs = append(opts.AllowCIDRs, p)
+			}
+			if p := v.GetString("parent-proxy"); p != "" {
+				u, err := url.Parse(p)
+				if err != nil || u.Host == "" {
+					return fmt.Errorf("--parent-proxy %q: want a URL such as http://proxy.corp:3128", p)
+				}
+				opts.ParentProxy = u
+			}
+			var sc *scenarios.Scenario
+			if name := v.GetString("scenario"); name != "" {
+				var err error
+				if sc, err = scenarios.Find(name); err != nil {
+					return failf("%s", err)
+				}
+			}
+			w, err := simulate.New(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			if sc != nil {
+				w.Activate(sc.Name, sc.Seed, sc.Faults)
+			}
+			addrs := w.Addrs()
+			for _, s := range []struct{ name, addr string }{
+				{"proxy", addrs.Proxy}, {"dns", addrs.DNS}, {"upstream-http", addrs.UpstreamHTTP},
+				{"upstream-https", addrs.UpstreamHTTPS}, {"control", addrs.Control},
+			} {
+				if s.addr != "" {
+					fmt.Fprintf(a.stdout, "%-15s %s\n", s.name, s.addr)
+				}
+			}
+			if sc != nil {
+				fmt.Fprintf(a.stdout, "scenario        %s (%d faults)\n", sc.Name, len(sc.Faults))
+			}
+			if f := v.GetString("ready-file"); f != "" {
+				if err := w.WriteReadyFile(f); err != nil {
+					return err
+				}
+			}
+			<-cmd.Context().Done()
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.String("scenario", "", "scenario to activate: a catalog name or a YAML file")
+	f.String("proxy", "127.0.0.1:8080", "forward proxy address")
+	f.String("dns", "127.0.0.1:1053", "DNS server address (UDP and TCP)")
+	f.String("upstream-http", "127.0.0.1:8530", "Windows Update emulator, HTTP")
+	f.String("upstream-https", "127.0.0.1:8531", "Windows Update emulator, HTTPS")
+	f.String("control", "127.0.0.1:8081", "control API address")
+	f.String("control-token", "", "bearer token for the control API (required off loopback)")
+	f.String("parent-proxy", "", "send upstream traffic through this proxy (http://host:port)")
+	f.StringSlice("allow-cidr", nil, "client networks allowed when binding a non-loopback address (repeatable)")
+	f.StringSlice("resolver", nil, "DNS servers (host:port) for names outside the lab zone (repeatable)")
+	f.String("ready-file", "", "write the listening addresses as JSON to this file once ready")
+	f.String("pcap", "", "record the world's traffic to this pcap file (Linux, CAP_NET_RAW)")
+	f.Duration("max-stall", 2*time.Minute, "upper bound for every stall and open-ended delay")
+	return cmd
+}

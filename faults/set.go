@@ -97,3 +97,32 @@ func (s *Set) AnyForHost(host string, layers ...string) bool {
 	}
 	return false
 }
+
+// SelectFunc is Select restricted to the rules keep accepts; the others
+// are neither counted nor returned. The world uses it to split one event
+// between the moments it arms rules (at accept, at a CONNECT, per request).
+func (s *Set) SelectFunc(layer string, t Target, keep func(*Rule) bool) []*Rule {
+	if s == nil {
+		return nil
+	}
+	var out []*Rule
+	for _, r := range s.rules {
+		if r.Layer() == layer && keep(r) && r.Select(t) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Any reports, without counting, whether the set holds a rule of layer.
+func (s *Set) Any(layer string) bool {
+	if s == nil {
+		return false
+	}
+	for _, r := range s.rules {
+		if r.Layer() == layer {
+			return true
+		}
+	}
+	return false
+}

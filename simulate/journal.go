@@ -11,17 +11,18 @@ import (
 
 // Event kinds recorded in the journal.
 const (
-	EventConnOpen  = "conn.open"  // a client connection was accepted
-	EventConnClose = "conn.close" // it ended (Bytes: toward the client)
-	EventRequest   = "request"    // an HTTP request (plain or intercepted) or CONNECT
-	EventResponse  = "response"   // the answer to it (Status, Bytes)
-	EventDNSQuery  = "dns.query"  // a DNS question and its rcode
-	EventFault     = "fault"      // a fault fired (Fault, Rule, Phase, Detail)
-	EventHandshake = "tls"        // a TLS handshake finished or failed
-	EventAuth      = "auth"       // a proxy authentication leg (no secrets)
-	EventReport    = "report"     // a code reported by a real client (ReportEventBatch, agent)
-	EventScenario  = "scenario"   // the active scenario changed
-	EventError     = "error"      // the world itself failed (not a fault)
+	EventConnOpen  = "conn.open"   // a client connection was accepted
+	EventConnClose = "conn.close"  // it ended (Bytes: toward the client)
+	EventRequest   = "request"     // an HTTP request (plain or intercepted) or CONNECT
+	EventResponse  = "response"    // the answer to it (Status, Bytes)
+	EventDNSQuery  = "dns.query"   // a DNS question and its rcode
+	EventFault     = "fault"       // a fault fired (Fault, Rule, Phase, Detail)
+	EventArmed     = "fault.armed" // a connection fault was armed at its phase; "fault" follows when it acts
+	EventHandshake = "tls"         // a TLS handshake finished or failed
+	EventAuth      = "auth"        // a proxy authentication leg (no secrets)
+	EventReport    = "report"      // a code reported by a real client (ReportEventBatch, agent)
+	EventScenario  = "scenario"    // the active scenario changed
+	EventError     = "error"       // the world itself failed (not a fault)
 )
 
 // Event is one journal entry. Conn and Req tie firings to the connection and

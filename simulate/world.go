@@ -78,6 +78,7 @@ type World struct {
 	opts    Options
 	log     *slog.Logger
 	journal *Journal
+	metrics *worldMetrics
 	active  atomic.Pointer[Active]
 	ctx     context.Context // ends at Close; bounds stalls and delays
 	cancel  context.CancelFunc
@@ -108,6 +109,7 @@ func New(ctx context.Context, o Options) (*World, error) {
 		cancel:   cancel,
 		services: map[string]service{},
 	}
+	w.metrics = newWorldMetrics(w)
 	w.Activate("", 0, nil)
 	starts := []struct {
 		name, addr string

@@ -1,0 +1,244 @@
+package simulate
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// faultConn is the world's side of one accepted client connection. Reads
+// come straight from the socket; writes (bytes toward the client) go
+// through a write path that faults can be armed on at any phase: the path
+// is re-pointed atomically, so an unfaulted connection pays one atomic load
+// per write and nothing else (and a tunnel without faults splices).
+//
+// The path is a chain of faults.ConnHook wrappers ending in sock, the
+// socket seen through a small adapter that records half-closes and resets.
+// base is the chain armed for the whole connection (at accept, or at a
+// CONNECT that is then intercepted); top is the current one, base plus the
+// rules of the request in flight.
+type faultConn struct {
+	raw   net.Conn // the accepted socket (*net.TCPConn)
+	sock  *sockConn
+	id    uint64
+	seed  uint64
+	since time.Time
+
+	base atomic.Pointer[connPath] // nil: the bare socket
+	top  atomic.Pointer[connPath] // nil: the bare socket
+
+	out, in    atomic.Int64 // bytes toward / from the client
+	stalling   atomic.Bool  // a stall is armed: the client's EOF means it gave up
+	closeOnce  sync.Once
+	stallTimer atomic.Pointer[time.Timer]
+	onClose    func(*faultConn)
+}
+
+// connPath is one write path: the top of a wrapper chain.
+type connPath struct{ c net.Conn }
+
+func newFaultConn(raw net.Conn, id, seed uint64, onClose func(*faultConn)) *faultConn {
+	fc := &faultConn{raw: raw, id: id, seed: seed, since: time.Now(), onClose: onClose}
+	fc.sock = &sockConn{Conn: raw, fc: fc}
+	return fc
+}
+
+// Read reads from the socket.
+func (c *faultConn) Read(p []byte) (int, error) {
+	n, err := c.raw.Read(p)
+	c.in.Add(int64(n))
+	return n, err
+}
+
+// Write sends p toward the client through the current write path.
+func (c *faultConn) Write(p []byte) (int, error) {
+	var n int
+	var err error
+	if t := c.top.Load(); t != nil {
+		n, err = t.c.Write(p)
+	} else {
+		n, err = c.raw.Write(p)
+	}
+	c.out.Add(int64(n))
+	return n, err
+}
+
+// writerOnly hides faultConn's ReadFrom from io.Copy.
+type writerOnly struct{ io.Writer }
+
+// ReadFrom copies r toward the client; without faults on the path the
+// socket's own ReadFrom splices (TCP to TCP) without a user-space copy.
+func (c *faultConn) ReadFrom(r io.Reader) (int64, error) {
+	if c.top.Load() == nil {
+		if rf, ok := c.raw.(io.ReaderFrom); ok {
+			n, err := rf.ReadFrom(r)
+			c.out.Add(n)
+			return n, err
+		}
+	}
+	return io.Copy(writerOnly{c}, r)
+}
+
+// NetConn returns the socket (faults.Abort finds it through this).
+func (c *faultConn) NetConn() net.Conn { return c.raw }
+
+// Seed implements faults.Seeder.
+func (c *faultConn) Seed() uint64 { return c.seed }
+
+// current is the write path's top connection.
+func (c *faultConn) current() net.Conn {
+	if t := c.top.Load(); t != nil {
+		return t.c
+	}
+	return c.sock
+}
+
+// arm wraps the current write path with hook; from now on writes go
+// through it.
+func (c *faultConn) arm(h faults.ConnHook, notify faults.Notify) {
+	c.top.Store(&connPath{c: h.WrapConn(c.current(), notify)})
+}
+
+// promote makes the current path the connection's base: later requests
+// start from it.
+func (c *faultConn) promote() { c.base.Store(c.top.Load()) }
+
+// resetPath drops the previous request's rules: it waits for bytes a
+// wrapper still holds, then points the path back at the base.
+func (c *faultConn) resetPath() {
+	t, b := c.top.Load(), c.base.Load()
+	if t == b {
+		return
+	}
+	if d, ok := t.c.(faults.Drainer); ok {
+		_ = d.Drain()
+	}
+	c.top.Store(b)
+}
+
+// ended reports whether a fault has reset or half-closed the connection.
+func (c *faultConn) ended() bool { return c.sock.aborted.Load() || c.sock.halfClosed.Load() }
+
+// CloseWrite sends a FIN after the bytes the write path holds.
+func (c *faultConn) CloseWrite() error {
+	if hc, ok := c.current().(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return c.sock.CloseWrite()
+}
+
+// lingerDrain bounds how long a closing connection that already sent its
+// FIN reads what the client still sends, so the close stays a FIN: the
+// kernel answers a close with unread bytes by a reset.
+const lingerDrain = 500 * time.Millisecond
+
+// Close closes the connection through its write path (wrappers end their
+// waits). After a fault's FIN it first swallows what the client still
+// sends, briefly, so the FIN is not followed by a reset.
+func (c *faultConn) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		if t := c.stallTimer.Load(); t != nil {
+			t.Stop()
+		}
+		if c.sock.halfClosed.Load() && !c.sock.aborted.Load() && !c.sock.closed.Load() {
+			_ = c.raw.SetReadDeadline(time.Now().Add(lingerDrain))
+			_, _ = io.CopyN(io.Discard, c.raw, 1<<20)
+		}
+		if t := c.top.Load(); t != nil {
+			err = t.c.Close()
+		}
+		if b := c.base.Load(); b != nil {
+			_ = b.c.Close()
+		}
+		if e := c.sock.Close(); err == nil {
+			err = e
+		}
+		if c.onClose != nil {
+			c.onClose(c)
+		}
+	})
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// kill closes the socket at once (world shutdown, a client that gave up
+// during a stall, the maximum stall): every wait and copy on it ends.
+func (c *faultConn) kill() {
+	c.sock.closed.Store(true)
+	_ = c.raw.Close()
+	_ = c.Close()
+}
+
+// boundStall makes sure a stall armed on c ends by max: the connection is
+// closed then.
+func (c *faultConn) boundStall(max time.Duration) {
+	c.stalling.Store(true)
+	if c.stallTimer.Load() != nil {
+		return
+	}
+	t := time.AfterFunc(max, c.kill)
+	if !c.stallTimer.CompareAndSwap(nil, t) {
+		t.Stop()
+	}
+}
+
+// sockConn is the bottom of every write path: the socket, recording what
+// faults do to it.
+type sockConn struct {
+	net.Conn
+	fc         *faultConn
+	halfClosed atomic.Bool
+	aborted    atomic.Bool
+	closed     atomic.Bool
+}
+
+// NetConn returns the socket.
+func (s *sockConn) NetConn() net.Conn { return s.Conn }
+
+// Seed implements faults.Seeder.
+func (s *sockConn) Seed() uint64 { return s.fc.seed }
+
+// SetLinger records a reset (faults.Abort sets linger 0 and closes).
+func (s *sockConn) SetLinger(sec int) error {
+	l, ok := s.Conn.(interface{ SetLinger(int) error })
+	if !ok {
+		return faults.ErrNoSocket
+	}
+	if sec == 0 {
+		s.aborted.Store(true)
+	}
+	return l.SetLinger(sec)
+}
+
+// SyscallConn exposes the socket (faults.Abort reads its send queue).
+func (s *sockConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := s.Conn.(syscall.Conn)
+	if !ok {
+		return nil, faults.ErrNoSocket
+	}
+	return sc.SyscallConn()
+}
+
+// CloseWrite sends a FIN.
+func (s *sockConn) CloseWrite() error {
+	s.halfClosed.Store(true)
+	if h, ok := s.Conn.(interface{ CloseWrite() error }); ok {
+		return h.CloseWrite()
+	}
+	return s.Conn.Close()
+}
+
+// Close closes the socket.
+func (s *sockConn) Close() error {
+	s.closed.Store(true)
+	return s.Conn.Close()
+}

@@ -141,10 +141,16 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 			}
 			d.add(d.line(p+".fix", root.Line), p+".fix", "%s", msg)
 		}
-		if seen[f.Fix] {
-			d.add(d.line(p+".fix", root.Line), p+".fix", "%q is listed twice", f.Fix)
+		chain := strings.Join(append(slices.Clone(f.With), f.Fix), " then ")
+		if seen[chain] {
+			d.add(d.line(p+".fix", root.Line), p+".fix", "%q is listed twice", chain)
 		}
-		seen[f.Fix] = true
+		seen[chain] = true
+		for j, w := range f.With {
+			if _, ok := LookupFix(w); !ok {
+				d.add(d.line(p+".with", root.Line), fmt.Sprintf("%s.with[%d]", p, j), "unknown fix %q", w)
+			}
+		}
 		if f.Outcome != "" && !slices.Contains(Outcomes, f.Outcome) {
 			d.add(d.line(p+".outcome", root.Line), p+".outcome", "%q is not one of %s", f.Outcome, joinAny(Outcomes))
 		}

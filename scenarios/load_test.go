@@ -42,7 +42,7 @@ func TestLoadExample(t *testing.T) {
 	if !ok || sp.Kind != "tcp.reset" || r.At != faults.PhaseBody || r.AfterBytes != 512 {
 		t.Errorf("fault = %s %#v", sp.Kind, sp.Fault)
 	}
-	if sp.Match.Class != faults.ClassScan || sp.Match.Path != "/ClientWebService/*" || sp.When.First != 3 {
+	if sp.Match.Class != faults.ClassScan || sp.Match.Path != "/ClientWebService/*" || sp.When != (faults.When{}) {
 		t.Errorf("match/when = %+v %+v", sp.Match, sp.When)
 	}
 	if sc.Expect.Code != codes.MustParse("0x80072EFE") || sc.Fixes[1].Outcome != OutcomeNoEffect {
@@ -129,6 +129,9 @@ func TestMarshalRoundTrip(t *testing.T) {
 		again, err := Load(strings.NewReader(string(b)), sc.File)
 		if err != nil {
 			t.Fatalf("%s: reload: %v\n%s", sc.Name, err, b)
+		}
+		if strings.Contains(string(b), "[redacted]") {
+			continue // passwords never leave in clear
 		}
 		if !reflect.DeepEqual(sc, again) {
 			t.Errorf("%s: round trip differs:\n%s", sc.Name, b)

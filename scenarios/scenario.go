@@ -67,6 +67,10 @@ var Outcomes = []Outcome{OutcomeFixes, OutcomeNoEffect, OutcomePartial}
 type FixCheck struct {
 	Fix     string  `yaml:"fix" required:"true"`
 	Outcome Outcome `yaml:"outcome" required:"true"`
+	// With lists fixes applied first, in order: a fix that only works in
+	// combination (reset-winhttp-proxy needs restart-wu-services, seed 002)
+	// is checked as the last of the chain.
+	With []string `yaml:"with,omitempty"`
 	// Code is the code expected after the fix when it is not success.
 	Code *codes.Code `yaml:"code,omitempty"`
 }
@@ -82,8 +86,10 @@ type Profile struct {
 	// Server is the WUServer policy URL; empty means Microsoft Update. "lab"
 	// is the world's WSUS emulator over HTTP, "lab-https" over HTTPS.
 	Server *string `yaml:"server,omitempty"`
-	// Proxy is the WinHTTP system proxy ("lab": the world's proxy, "":
-	// direct, otherwise a proxy list as netsh writes it).
+	// Proxy is the WinHTTP system proxy: "lab" (the world's proxy by
+	// address), "lab-name" (the same by the name proxy.lab, resolved through
+	// the client's DNS), "dead" (an address where nothing listens), ""
+	// (direct), otherwise a proxy list as netsh writes it.
 	Proxy *string `yaml:"proxy,omitempty"`
 	// UserProxy is the IE/user proxy, separate from the system proxy.
 	UserProxy *string `yaml:"user_proxy,omitempty"`

@@ -1,0 +1,89 @@
+package verify
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/scenarios"
+)
+
+// Result is the outcome of one scenario.
+type Result struct {
+	Scenario   string               `json:"scenario"`
+	Summary    string               `json:"summary,omitempty"`
+	File       string               `json:"file,omitempty"`
+	Faults     []string             `json:"faults"` // "tcp.reset@body", in scenario order
+	Generation string               `json:"generation"`
+	Class      string               `json:"class,omitempty"` // where the session failed (observed)
+	Expected   codes.Code           `json:"expected"`
+	Observed   codes.Code           `json:"observed"`
+	Confidence scenarios.Confidence `json:"confidence,omitempty"`
+	Source     string               `json:"source,omitempty"`
+	RuleSource string               `json:"rule_source,omitempty"` // the client rule that classified the failure
+	Pass       bool                 `json:"pass"`
+	Error      string               `json:"error,omitempty"` // the run itself failed (not the session)
+	Duration   time.Duration        `json:"duration_ns"`
+	Fixes      []FixResult          `json:"fixes,omitempty"`
+	Session    any                  `json:"session,omitempty"`  // the client's full result (observations)
+	Reported   []codes.Code         `json:"reported,omitempty"` // codes real clients reported for this scenario
+	Notes      string               `json:"-"`
+	Expect     *scenarios.Expect    `json:"-"`
+	Checks     []scenarios.FixCheck `json:"-"`
+}
+
+// FixResult is one fix applied to the scenario's failing state.
+type FixResult struct {
+	Fix      string            `json:"fix"`
+	With     []string          `json:"with,omitempty"`
+	Expected scenarios.Outcome `json:"expected,omitempty"`
+	Got      scenarios.Outcome `json:"got"`
+	After    codes.Code        `json:"after"`
+	Pass     bool              `json:"pass"`
+	Error    string            `json:"error,omitempty"`
+}
+
+// Chain names the fix with the fixes applied before it.
+func (f FixResult) Chain() string {
+	return strings.Join(append(append([]string{}, f.With...), f.Fix), " + ")
+}
+
+// FaultLabel is the short label of a scenario's faults for tables.
+func (r Result) FaultLabel() string {
+	if len(r.Faults) == 0 {
+		return "(none)"
+	}
+	return strings.Join(r.Faults, " + ")
+}
+
+// Report is the result of a matrix run.
+type Report struct {
+	Results  []Result      `json:"results"`
+	Passed   int           `json:"passed"`
+	Failed   int           `json:"failed"`
+	Duration time.Duration `json:"duration_ns"`
+	Started  time.Time     `json:"started"`
+}
+
+// Summarize counts passes and failures and sorts the results by scenario.
+func (r *Report) Summarize() {
+	sort.Slice(r.Results, func(i, j int) bool { return r.Results[i].Scenario < r.Results[j].Scenario })
+	r.Passed, r.Failed = 0, 0
+	for _, res := range r.Results {
+		if res.Pass && fixesPass(res) {
+			r.Passed++
+		} else {
+			r.Failed++
+		}
+	}
+}
+
+func fixesPass(r Result) bool {
+	for _, f := range r.Fixes {
+		if !f.Pass {
+			return false
+		}
+	}
+	return true
+}

@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -265,3 +266,6 @@ func (r *dnsRecorder) Close() error                { return nil }
 func (r *dnsRecorder) TsigStatus() error           { return nil }
 func (r *dnsRecorder) TsigTimersOnly(bool)         {}
 func (r *dnsRecorder) Hijack()                     {}
+
+// discardLogger drops everything (fuzzing and benchmarks).
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

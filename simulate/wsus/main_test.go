@@ -138,7 +138,45 @@ func (c *soapClient) call(path, ns, method, inner string, out any) rawResponse {
 	if err := decodeBody(r.body, out); err != nil {
 		c.t.Fatalf("%s: decode: %v\n%s", method, err, r.body)
 	}
+	if err := checkQualified(r.body, ns); err != nil {
+		c.t.Errorf("%s: %v\n%s", method, err, r.body)
+	}
 	return r
+}
+
+// checkQualified checks that every element inside the SOAP Body is in ns: the
+// [MS-WUSP] schemas are elementFormDefault="qualified", and a strict client
+// looks elements up by namespace and name.
+func checkQualified(b []byte, ns string) error {
+	dec := xml.NewDecoder(bytes.NewReader(b))
+	depth := -1 // depth below Body; -1 outside it
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case depth >= 0:
+				if t.Name.Space != ns {
+					return fmt.Errorf("element <%s> is in namespace %q, want %q", t.Name.Local, t.Name.Space, ns)
+				}
+				depth++
+			case t.Name.Local == "Body" && (t.Name.Space == nsSOAP11 || t.Name.Space == nsSOAP12):
+				depth = 0
+			}
+		case xml.EndElement:
+			if depth > 0 {
+				depth--
+			} else if depth == 0 {
+				depth = -1
+			}
+		}
+	}
 }
 
 // decodeBody decodes the first element of a SOAP 1.1 or 1.2 Body into out.

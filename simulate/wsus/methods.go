@@ -187,7 +187,6 @@ func (s *Server) checkCookie(xc *xmlCookie, c *Call) (cookie, *soapFault) {
 // references).
 
 type configResult struct {
-	XMLName                xml.Name
 	LastChange             string           `xml:"LastChange"`
 	IsRegistrationRequired bool             `xml:"IsRegistrationRequired"`
 	AuthInfo               []authPlugInInfo `xml:"AuthInfo>AuthPlugInInfo"`
@@ -206,8 +205,13 @@ type configProperty struct {
 }
 
 type configResponse struct {
-	XMLName xml.Name
-	Result  configResult
+	XMLName xml.Name     `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService GetConfigResponse"`
+	Result  configResult `xml:"GetConfigResult"`
+}
+
+type config2Response struct {
+	XMLName xml.Name     `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService GetConfig2Response"`
+	Result  configResult `xml:"GetConfig2Result"`
 }
 
 func (s *Server) getConfig(q *soapRequest, _ *http.Request, c *Call) (any, *soapFault) {
@@ -217,23 +221,23 @@ func (s *Server) getConfig(q *soapRequest, _ *http.Request, c *Call) (any, *soap
 	if err := q.decode(&req); err != nil {
 		return nil, readFault(err)
 	}
-	return configResponse{
-		XMLName: xml.Name{Space: nsClient, Local: c.Method + "Response"},
-		Result: configResult{
-			XMLName:                xml.Name{Local: c.Method + "Result"},
-			LastChange:             xsdTime(catalogTime),
-			IsRegistrationRequired: s.opts.Registration,
-			// The [MS-WUSP] example: SimpleTargeting, served by SimpleAuth.asmx
-			// relative to the server root, so the client calls GetAuthorizationCookie.
-			AuthInfo: []authPlugInInfo{{PlugInID: "SimpleTargeting", ServiceURL: "SimpleAuthWebService/SimpleAuth.asmx"}},
-			Properties: []configProperty{
-				{"ProtocolVersion", protocolVersion},
-				{"MaxExtendedUpdatesPerRequest", fmt.Sprint(maxExtendedPerRequest)},
-				{"IsInventoryRequired", "0"},
-				{"ClientReportingLevel", "2"},
-			},
+	res := configResult{
+		LastChange:             xsdTime(catalogTime),
+		IsRegistrationRequired: s.opts.Registration,
+		// The [MS-WUSP] example: SimpleTargeting, served by SimpleAuth.asmx
+		// relative to the server root, so the client calls GetAuthorizationCookie.
+		AuthInfo: []authPlugInInfo{{PlugInID: "SimpleTargeting", ServiceURL: "SimpleAuthWebService/SimpleAuth.asmx"}},
+		Properties: []configProperty{
+			{"ProtocolVersion", protocolVersion},
+			{"MaxExtendedUpdatesPerRequest", fmt.Sprint(maxExtendedPerRequest)},
+			{"IsInventoryRequired", "0"},
+			{"ClientReportingLevel", "2"},
 		},
-	}, nil
+	}
+	if c.Method == "GetConfig2" {
+		return config2Response{Result: res}, nil
+	}
+	return configResponse{Result: res}, nil
 }
 
 // GetAuthorizationCookie, [MS-WUSP] SimpleAuth web service.
@@ -373,10 +377,22 @@ type syncResponse struct {
 
 type syncResult struct {
 	NewUpdates          updateInfoList `xml:"NewUpdates"`
-	OutOfScope          []int          `xml:"OutOfScopeRevisionIDs>int,omitempty"`
+	OutOfScope          *intList       `xml:"OutOfScopeRevisionIDs,omitempty"`
 	Truncated           bool           `xml:"Truncated"`
 	NewCookie           xmlCookie      `xml:"NewCookie"`
 	DriverSyncNotNeeded bool           `xml:"DriverSyncNotNeeded"`
+}
+
+// intList is an ArrayOfInt sent only when it has members.
+type intList struct {
+	Ints []int `xml:"int"`
+}
+
+func newIntList(ids []int) *intList {
+	if len(ids) == 0 {
+		return nil
+	}
+	return &intList{Ints: ids}
 }
 
 type updateInfoList struct {
@@ -440,7 +456,7 @@ func (s *Server) syncUpdates(q *soapRequest, _ *http.Request, c *Call) (any, *so
 			}
 		}
 	}
-	res := syncResult{OutOfScope: outOfScope, NewCookie: s.newCookie(ck.clientID), DriverSyncNotNeeded: true}
+	res := syncResult{OutOfScope: newIntList(outOfScope), NewCookie: s.newCookie(ck.clientID), DriverSyncNotNeeded: true}
 	if !p.SkipSoftwareSync { // driver sync (SkipSoftwareSync) always answers nothing
 		var pending []int // catalog indexes
 		for i, u := range s.catalog {
@@ -491,7 +507,7 @@ type extendedResponse struct {
 }
 
 type extendedResult struct {
-	OutOfScope    []int            `xml:"OutOfScopeRevisionIDs>int,omitempty"`
+	OutOfScope    *intList         `xml:"OutOfScopeRevisionIDs,omitempty"`
 	Updates       updateDataList   `xml:"Updates"`
 	FileLocations fileLocationList `xml:"FileLocations"`
 }
@@ -545,12 +561,13 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 		return nil, wsusFault(InvalidParameters, "locales is required with LocalizedProperties or Eula")
 	}
 	var res extendedResult
+	var outOfScope []int
 	base := s.baseURL(r)
 	seen := map[string]bool{}
 	for _, id := range req.RevisionIDs {
 		rv := s.byRev[id]
 		if rv == nil {
-			res.OutOfScope = append(res.OutOfScope, id)
+			outOfScope = append(outOfScope, id)
 			continue
 		}
 		// Fragment types without content here (Published, VerificationRule, Eula)
@@ -567,6 +584,7 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 			}
 		}
 	}
+	res.OutOfScope = newIntList(outOfScope)
 	return extendedResponse{Result: res}, nil
 }
 

@@ -271,3 +271,29 @@ func TestReportsBounded(t *testing.T) {
 		t.Errorf("%d reports kept, first seq %d, last %d; want %d, 200, 599", len(got), got[0].SequenceNumber, got[len(got)-1].SequenceNumber, maxReports)
 	}
 }
+
+func TestCheckQualified(t *testing.T) {
+	ok := envelope11("GetConfigResponse", nsClient, "<GetConfigResult><LastChange>x</LastChange></GetConfigResult>")
+	bad := envelope11("GetConfigResponse", nsClient, `<GetConfigResult xmlns=""><LastChange>x</LastChange></GetConfigResult>`)
+	if err := checkQualified([]byte(ok), nsClient); err != nil {
+		t.Errorf("qualified answer rejected: %v", err)
+	}
+	if err := checkQualified([]byte(bad), nsClient); err == nil {
+		t.Error(`an answer with xmlns="" passed`)
+	}
+}
+
+func TestGetConfig2(t *testing.T) {
+	c := startServer(t, newTestServer(t, Options{Registration: true}))
+	var r struct {
+		XMLName xml.Name `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService GetConfig2Response"`
+		Result  struct {
+			IsRegistrationRequired bool   `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService IsRegistrationRequired"`
+			PlugInID               string `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService AuthInfo>AuthPlugInInfo>PlugInID"`
+		} `xml:"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService GetConfig2Result"`
+	}
+	c.call(pathClient, nsClient, "GetConfig2", "<clientInfo><protocolVersion>2.0</protocolVersion></clientInfo>", &r)
+	if !r.Result.IsRegistrationRequired || r.Result.PlugInID != "SimpleTargeting" {
+		t.Errorf("GetConfig2 result %+v", r.Result)
+	}
+}

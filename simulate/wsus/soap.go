@@ -58,12 +58,12 @@ var (
 )
 
 // method returns the method an action names, or "".
-func (svc *service) method(action string) string {
-	name, ok := strings.CutPrefix(action, svc.ns+"/")
+func (sv *service) method(action string) string {
+	name, ok := strings.CutPrefix(action, sv.ns+"/")
 	if !ok {
 		return ""
 	}
-	for _, m := range svc.methods {
+	for _, m := range sv.methods {
 		if m == name {
 			return m
 		}

@@ -1,8 +1,467 @@
 package simulate
 
-import "errors"
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
 
-// startProxy is replaced by the proxy service's issue.
-func (w *World) startProxy(addr string) (service, error) {
-	return nil, errors.New("proxy service not built yet")
+	"github.com/elazarl/goproxy"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// Limits of the proxy toward its clients.
+const (
+	proxyReadHeaderTimeout = 30 * time.Second // a half-sent request head is dropped then
+	proxyIdleTimeout       = 2 * time.Minute  // an idle keep-alive connection is closed then
+	proxyMaxHeaderBytes    = 64 << 10         // larger request heads get 431
+	tunnelLinger           = 30 * time.Second // after one side of a tunnel ended, the other gets this long
+)
+
+// proxyService is the world's forward proxy: plain HTTP requests are
+// forwarded by goproxy, CONNECT tunnels are spliced by the service itself
+// (goproxy's hijack drops bytes a client pipelines after the CONNECT head),
+// and every request passes the fault layers on its way:
+//
+//	accept      tcp.* rules for the whole connection (faultListener)
+//	request     tcp.* rules armed on the connection's write path
+//	proxy.*     ProxyHook chain (deny CONNECT, later 407)
+//	http.*      HTTPHook chain, around
+//	goproxy     the upstream exchange (502/504 pages for upstream failures)
+//
+// Requests inside a CONNECT tunnel that carries plain HTTP, and that some
+// rule for its host needs to see, are served by a second http.Server (inner)
+// with the same handler; the TLS/MITM service plugs in there (mitm).
+type proxyService struct {
+	w       *World
+	ln      net.Listener
+	srv     *http.Server
+	inner   *http.Server
+	innerLn *chanListener
+	gp      *goproxy.ProxyHttpServer
+	tr      *http.Transport
+	up      *upstream
+	bufs    sync.Pool
+
+	// mitm terminates TLS inside intercepted tunnels; nil (until the lab CA
+	// service sets it) leaves TLS tunnels opaque.
+	mitm tlsInterceptor
+
+	mu      sync.Mutex
+	conns   map[*faultConn]struct{}
+	closing bool
+	wg      sync.WaitGroup // handlers and tunnel copies
 }
+
+type connKey struct{}
+type tunnelKey struct{}
+type reqKey struct{}
+
+// tunnel describes the CONNECT an intercepted connection belongs to.
+type tunnel struct {
+	host    string // host:port of the CONNECT
+	scheme  string // http, or https behind the MITM
+	connect uint64 // request id of the CONNECT
+}
+
+// reqState carries what the layers learn about one request to its
+// journal entry.
+type reqState struct {
+	status int
+	detail string
+}
+
+// startProxy opens the proxy listener and serves it.
+func (w *World) startProxy(addr string) (service, error) {
+	if pp := w.opts.ParentProxy; pp != nil && (pp.Scheme != "http" || pp.Host == "") {
+		return nil, fmt.Errorf("parent proxy %q: want http://host:port", pp.Redacted())
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	p := &proxyService{w: w, ln: ln, conns: map[*faultConn]struct{}{}}
+	p.bufs.New = func() any { b := make([]byte, 128<<10); return &b }
+	p.up = newUpstream(w)
+	p.tr = &http.Transport{
+		DialContext:           p.up.dialDirect,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       upstreamIdleTimeout,
+		ResponseHeaderTimeout: upstreamHeaderTimeout,
+		TLSHandshakeTimeout:   upstreamDialTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		TLSNextProto:          map[string]func(string, *tls.Conn) http.RoundTripper{}, // no HTTP/2 upstream
+	}
+	if w.opts.ParentProxy != nil {
+		p.tr.Proxy = p.up.proxyFunc
+	}
+	gp := goproxy.NewProxyHttpServer()
+	gp.Tr = p.tr
+	gp.ConnectDial = nil // NewProxyHttpServer wires $HTTPS_PROXY in here
+	gp.ConnectDialWithReq = nil
+	gp.KeepAcceptEncoding = true // pass the client's Accept-Encoding untouched
+	gp.Logger = goproxyLogger{w.log.With("service", "proxy")}
+	gp.NonproxyHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		http.Error(rw, "wufault proxy: send absolute-URI requests or CONNECT", http.StatusBadRequest)
+	})
+	gp.OnResponse().DoFunc(p.upstreamFailure)
+	p.gp = gp
+
+	errLog := slog.NewLogLogger(w.log.With("service", "proxy").Handler(), slog.LevelDebug)
+	p.srv = &http.Server{
+		Handler:           p,
+		ConnContext:       connContext,
+		ReadHeaderTimeout: proxyReadHeaderTimeout,
+		IdleTimeout:       proxyIdleTimeout,
+		MaxHeaderBytes:    proxyMaxHeaderBytes,
+		ErrorLog:          errLog,
+	}
+	p.srv.SetKeepAlivesEnabled(true)
+	p.innerLn = newChanListener(ln.Addr())
+	p.inner = &http.Server{
+		Handler:           p,
+		ConnContext:       connContext,
+		ReadHeaderTimeout: proxyReadHeaderTimeout,
+		IdleTimeout:       proxyIdleTimeout,
+		MaxHeaderBytes:    proxyMaxHeaderBytes,
+		ErrorLog:          errLog,
+	}
+	fl := &faultListener{Listener: ln, p: p}
+	go func() { _ = p.srv.Serve(fl) }()
+	go func() { _ = p.inner.Serve(p.innerLn) }()
+	return p, nil
+}
+
+// Addr is the proxy's listening address.
+func (p *proxyService) Addr() string { return p.ln.Addr().String() }
+
+// Close stops accepting, ends every connection (stalls included) and waits
+// for the handlers and tunnel copies to return.
+func (p *proxyService) Close() error {
+	p.mu.Lock()
+	p.closing = true
+	conns := make([]*faultConn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	err := p.srv.Close()
+	_ = p.inner.Close()
+	_ = p.innerLn.Close()
+	for _, c := range conns {
+		c.kill()
+	}
+	p.tr.CloseIdleConnections()
+	p.wg.Wait()
+	p.tr.CloseIdleConnections()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// enter registers a handler or copy goroutine; false once closing.
+func (p *proxyService) enter() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		return false
+	}
+	p.wg.Add(1)
+	return true
+}
+
+// connContext gives handlers the connection a request arrived on.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	for x := c; x != nil; x = faults.Unwrap(x) {
+		switch v := x.(type) {
+		case *interceptConn:
+			return context.WithValue(context.WithValue(ctx, connKey{}, v.faultConn), tunnelKey{}, v.tun)
+		case *faultConn:
+			return context.WithValue(ctx, connKey{}, v)
+		}
+	}
+	return ctx
+}
+
+// faultListener admits connections: only allowed clients, and the
+// connection-wide tcp.* rules armed before the first byte is read.
+type faultListener struct {
+	net.Listener
+	p *proxyService
+}
+
+// Accept returns the next admitted connection.
+func (l *faultListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if fc := l.p.admit(c); fc != nil {
+			return fc, nil
+		}
+	}
+}
+
+func (p *proxyService) admit(raw net.Conn) *faultConn {
+	w := p.w
+	client := raw.RemoteAddr().String()
+	if !w.clientAllowed(raw.RemoteAddr()) {
+		w.metrics.conns.WithLabelValues("proxy", "denied").Inc()
+		w.journal.Add(Event{Kind: EventConnClose, Service: "proxy", Client: client, Detail: "client not allowed (not loopback, not in --allow-cidr): closed"})
+		_ = faults.Abort(raw)
+		return nil
+	}
+	id := w.journal.NewID()
+	act := w.Active()
+	fc := newFaultConn(raw, id, uint64(act.Seed)*0x9e3779b97f4a7c15^id, p.closed)
+	p.mu.Lock()
+	if p.closing {
+		p.mu.Unlock()
+		_ = raw.Close()
+		return nil
+	}
+	p.conns[fc] = struct{}{}
+	p.mu.Unlock()
+	w.metrics.conns.WithLabelValues("proxy", "accepted").Inc()
+	w.metrics.open.WithLabelValues("proxy").Inc()
+	w.journal.Add(Event{Kind: EventConnOpen, Service: "proxy", Conn: id, Client: client, Scenario: act.Name})
+	ev := event{service: "proxy", conn: id, client: client}
+	for _, r := range act.Set.SelectFunc("tcp", faults.Target{}, keepAccept) {
+		w.arm(fc, ev, armed{rule: r, shape: shapeOf(r)})
+	}
+	if fc.ended() {
+		w.metrics.conns.WithLabelValues("proxy", "refused").Inc()
+		_ = fc.Close()
+		return nil
+	}
+	fc.promote()
+	return fc
+}
+
+// closed is every connection's end: journal, metrics, bookkeeping.
+func (p *proxyService) closed(fc *faultConn) {
+	p.mu.Lock()
+	delete(p.conns, fc)
+	p.mu.Unlock()
+	m := p.w.metrics
+	m.open.WithLabelValues("proxy").Dec()
+	m.bytes.WithLabelValues("proxy", "to_client").Add(float64(fc.out.Load()))
+	m.bytes.WithLabelValues("proxy", "from_client").Add(float64(fc.in.Load()))
+	detail := ""
+	switch {
+	case fc.sock.aborted.Load():
+		detail = "reset by a fault"
+	case fc.sock.halfClosed.Load():
+		detail = "FIN sent by a fault"
+	}
+	p.w.journal.Add(Event{Kind: EventConnClose, Service: "proxy", Conn: fc.id, Client: fc.raw.RemoteAddr().String(),
+		Bytes: fc.out.Load(), Duration: time.Since(fc.since), Detail: detail})
+}
+
+// ServeHTTP handles one request on the proxy port or inside an
+// intercepted tunnel.
+func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if !p.enter() {
+		http.Error(rw, "wufault proxy is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer p.wg.Done()
+	w := p.w
+	fc, _ := r.Context().Value(connKey{}).(*faultConn)
+	tun, _ := r.Context().Value(tunnelKey{}).(*tunnel)
+	if fc == nil {
+		http.Error(rw, "wufault proxy: no connection state", http.StatusInternalServerError)
+		return
+	}
+	start := time.Now()
+	connect := r.Method == http.MethodConnect
+	if tun != nil {
+		if connect {
+			http.Error(rw, "CONNECT inside a tunnel", http.StatusMethodNotAllowed)
+			return
+		}
+		r.URL.Scheme, r.URL.Host = tun.scheme, tun.host
+	}
+	if !connect && !r.URL.IsAbs() {
+		w.journal.Add(Event{Kind: EventRequest, Service: "proxy", Conn: fc.id, Method: r.Method, Path: r.URL.Path, Detail: "not a proxy request (relative URL): 400"})
+		p.gp.NonproxyHandler.ServeHTTP(rw, r)
+		return
+	}
+	host := r.URL.Host
+	if connect || host == "" {
+		host = r.Host
+	}
+	t := faults.Target{Host: host, Method: r.Method}
+	kind := "connect"
+	if !connect {
+		t.Path = r.URL.Path
+		t.Class = faults.ClassOf(r.URL.Path)
+		kind = "http"
+		if tun != nil {
+			kind = "intercepted"
+		}
+	}
+	act := w.Active()
+	ev := event{service: "proxy", conn: fc.id, req: w.journal.NewID(), client: fc.raw.RemoteAddr().String(), target: t}
+	w.metrics.requests.WithLabelValues("proxy", kind, string(t.Class)).Inc()
+	w.journal.Add(Event{Kind: EventRequest, Service: "proxy", Scenario: act.Name, Conn: ev.conn, Req: ev.req, Client: ev.client,
+		Host: t.Host, Method: t.Method, Path: t.Path, Class: t.Class})
+
+	st := &reqState{}
+	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
+	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
+	defer func() {
+		status := st.status
+		if status == 0 && !connect {
+			status = pw.status
+		}
+		if fc.ended() && st.detail == "" {
+			st.detail = "connection ended by a fault"
+		}
+		w.metrics.responses.WithLabelValues("proxy", statusClass(status)).Inc()
+		w.journal.Add(Event{Kind: EventResponse, Service: "proxy", Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
+			Method: t.Method, Path: t.Path, Class: t.Class, Status: status, Bytes: pw.bytes, Duration: time.Since(start), Detail: st.detail})
+	}()
+
+	// A stalled answer ends when the client gives up.
+	stop := context.AfterFunc(r.Context(), func() {
+		if fc.stalling.Load() {
+			fc.kill()
+		}
+	})
+	defer stop()
+
+	if connect {
+		p.serveProxyHooks(pw, r, act, ev, func(rw http.ResponseWriter, r *http.Request) { p.serveConnect(rw, r, fc, act, ev, st) })
+		return
+	}
+	fc.resetPath()
+	keep := keepPlain
+	if tun != nil {
+		keep = keepInner
+	}
+	rules := splitPhases(act.Set.SelectFunc("tcp", t, keep))
+	for _, a := range rules.now {
+		w.arm(fc, ev, a)
+	}
+	if fc.ended() {
+		return
+	}
+	pw.rules = rules
+	var h http.Handler = p.gp
+	for _, rule := range reversed(act.Set.Select("http", t)) {
+		hook, ok := rule.Fault.(faults.HTTPHook)
+		if !ok {
+			continue
+		}
+		w.fired(ev, rule, faults.PhaseRequest)
+		next := h
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, next) })
+	}
+	if tun != nil {
+		h.ServeHTTP(pw, r)
+		return
+	}
+	p.serveProxyHooks(pw, r, act, ev, h.ServeHTTP)
+}
+
+// serveProxyHooks runs the proxy.* rules that fire for the request in
+// front of last.
+func (p *proxyService) serveProxyHooks(rw http.ResponseWriter, r *http.Request, act *Active, ev event, last http.HandlerFunc) {
+	var h http.Handler = last
+	for _, rule := range reversed(act.Set.Select("proxy", ev.target)) {
+		hook, ok := rule.Fault.(faults.ProxyHook)
+		if !ok {
+			continue
+		}
+		p.w.fired(ev, rule, faults.PhaseProxy)
+		next := h
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeProxy(rw, r, next) })
+	}
+	h.ServeHTTP(rw, r)
+}
+
+// reversed returns rs in reverse order (rs is the caller's own slice).
+func reversed(rs []*faults.Rule) []*faults.Rule {
+	slices.Reverse(rs)
+	return rs
+}
+
+// upstreamFailure turns an upstream error on a forwarded request into the
+// answer a real proxy gives: 504 for a timeout, 502 otherwise, with a
+// short HTML page.
+func (p *proxyService) upstreamFailure(resp *http.Response, ctx *goproxy.ProxyCtx) *http.Response {
+	if resp != nil || ctx.Error == nil {
+		return resp
+	}
+	status := upstreamStatus(ctx.Error)
+	if st, ok := ctx.Req.Context().Value(reqKey{}).(*reqState); ok {
+		st.detail = "upstream: " + ctx.Error.Error()
+	}
+	p.w.metrics.upstream.WithLabelValues(strconv.Itoa(status)).Inc()
+	return goproxy.NewResponse(ctx.Req, "text/html; charset=utf-8", status, faults.HTMLPage(status, upstreamReason(ctx.Error)))
+}
+
+// goproxyLogger routes goproxy's Printf logging to slog at debug level
+// (its warnings are mostly clients and faults cutting copies short).
+type goproxyLogger struct{ l *slog.Logger }
+
+func (g goproxyLogger) Printf(format string, v ...any) {
+	g.l.Debug(fmt.Sprintf(format, v...))
+}
+
+// chanListener hands intercepted tunnel connections to the inner server.
+type chanListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	done chan struct{}
+	once sync.Once
+}
+
+func newChanListener(addr net.Addr) *chanListener {
+	return &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// Accept returns the next pushed connection.
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+// push hands c to the server; false when closed.
+func (l *chanListener) push(c net.Conn) bool {
+	select {
+	case l.ch <- c:
+		return true
+	case <-l.done:
+		return false
+	}
+}
+
+// Close stops Accept.
+func (l *chanListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+// Addr is the proxy's address.
+func (l *chanListener) Addr() net.Addr { return l.addr }
+
+var _ io.ReaderFrom = (*faultConn)(nil)

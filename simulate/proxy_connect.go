@@ -1,0 +1,272 @@
+package simulate
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// tlsInterceptor is what the lab CA / MITM service offers the proxy: given
+// the client end of a tunnel to host whose first byte starts a TLS
+// handshake, it terminates TLS and returns the plaintext connection (which
+// must unwrap, through NetConn, to the connection it was given). ok false
+// leaves the tunnel opaque. Requests read from the returned connection go
+// through the same fault layers as plain ones, with scheme https.
+type tlsInterceptor interface {
+	InterceptTLS(c net.Conn, host string) (plain net.Conn, ok bool)
+}
+
+// serveConnect answers a CONNECT: connection rules, the upstream dial (a
+// 502/504 page when it fails), the 200, then either interception (a rule
+// for the host needs to see the HTTP inside) or an opaque spliced tunnel.
+func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc *faultConn, act *Active, ev event, st *reqState) {
+	w := p.w
+	hostport := r.Host
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		hostport = net.JoinHostPort(hostport, "443")
+	}
+	fc.resetPath()
+	var handshake []armed
+	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepConnect) {
+		a := armed{rule: rule, shape: shapeOf(rule)}
+		if a.shape.phase == faults.PhaseHandshake {
+			handshake = append(handshake, a)
+			continue
+		}
+		w.arm(fc, ev, a)
+	}
+	if fc.ended() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), upstreamDialTimeout)
+	up, err := p.up.dialTunnel(ctx, hostport)
+	cancel()
+	if err != nil {
+		status := upstreamStatus(err)
+		body := faults.HTMLPage(status, upstreamReason(err))
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		rw.WriteHeader(status)
+		_, _ = io.WriteString(rw, body)
+		st.status, st.detail = status, "upstream: "+err.Error()
+		w.metrics.upstream.WithLabelValues(strconv.Itoa(status)).Inc()
+		return
+	}
+	conn, brw, err := http.NewResponseController(rw).Hijack()
+	if err != nil {
+		_ = up.Close()
+		st.detail = "hijack: " + err.Error()
+		return
+	}
+	if conn != net.Conn(fc) {
+		// Only the proxy port's own connections reach here (CONNECT inside
+		// a tunnel is refused), so conn is fc.
+		_ = up.Close()
+		_ = conn.Close()
+		st.detail = "unexpected connection type"
+		return
+	}
+	st.status = http.StatusOK
+	if _, err := fmt.Fprintf(fc, "HTTP/%d.%d 200 Connection established\r\n\r\n", r.ProtoMajor, r.ProtoMinor); err != nil {
+		_ = up.Close()
+		_ = fc.Close()
+		return
+	}
+	br := brw.Reader
+	if p.needsIntercept(act.Set, hostport) {
+		if ok := p.intercept(fc, br, up, hostport, handshake, ev, st); ok {
+			return
+		}
+	}
+	pending := handshake
+	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepOpaque) {
+		pending = append(pending, armed{rule: rule, shape: shapeOf(rule)})
+	}
+	p.pipe(fc, br, up, pending, ev, st)
+}
+
+// needsIntercept reports whether some http.* rule, or a tcp.* rule that
+// looks inside HTTP, could fire for traffic to hostport.
+func (p *proxyService) needsIntercept(set *faults.Set, hostport string) bool {
+	if set.AnyForHost(hostport, "http") {
+		return true
+	}
+	for _, r := range set.Rules() {
+		if r.Layer() == "tcp" && r.Match.NeedsHTTP() && r.Match.MatchesHost(hostport) {
+			return true
+		}
+	}
+	return false
+}
+
+// intercept looks at the first byte the client sends in the tunnel. Plain
+// HTTP is served by the inner server (its requests pass every fault layer);
+// TLS goes to the MITM when one is plugged in. It returns false when the
+// tunnel stays opaque.
+func (p *proxyService) intercept(fc *faultConn, br *bufio.Reader, up net.Conn, hostport string, handshake []armed, ev event, st *reqState) bool {
+	b, err := br.Peek(1)
+	if err != nil {
+		_ = up.Close()
+		_ = fc.Close()
+		st.detail = "client left before sending in the tunnel"
+		return true
+	}
+	tun := &tunnel{host: hostport, scheme: "http", connect: ev.req}
+	var c net.Conn = &interceptConn{faultConn: fc, r: br, tun: tun}
+	if b[0] == 0x16 { // TLS handshake record
+		if p.mitm == nil {
+			st.detail = "TLS tunnel left opaque: http rules for this host need the lab CA (MITM)"
+			return false
+		}
+		plain, ok := p.mitm.InterceptTLS(c, hostport)
+		if !ok {
+			st.detail = "TLS tunnel left opaque by the MITM"
+			return false
+		}
+		tun.scheme = "https"
+		c = plain
+	}
+	_ = up.Close()
+	for _, a := range handshake {
+		p.w.arm(fc, ev, a)
+	}
+	fc.promote()
+	st.detail = "intercepted (" + tun.scheme + ")"
+	if !p.innerLn.push(c) {
+		_ = c.Close()
+	}
+	return true
+}
+
+// interceptConn is a tunnel's client end handed to the inner server: reads
+// go through the reader that holds the bytes already peeked.
+type interceptConn struct {
+	*faultConn
+	r   *bufio.Reader
+	tun *tunnel
+}
+
+// Read reads the tunnel, buffered bytes first.
+func (c *interceptConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// NetConn returns the client connection.
+func (c *interceptConn) NetConn() net.Conn { return c.faultConn }
+
+// pipe copies an opaque tunnel both ways until both ends are done. Toward
+// the client, an unfaulted tunnel splices; pending rules are armed at the
+// first byte the origin sends (the start of the TLS handshake's answer).
+func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pending []armed, ev event, st *reqState) {
+	done := make(chan struct{})
+	var upBytes int64
+	if !p.enter() {
+		_ = up.Close()
+		_ = fc.Close()
+		return
+	}
+	go func() {
+		defer p.wg.Done()
+		defer close(done)
+		var err error
+		upBytes, err = copyToUpstream(up, fc, br)
+		switch {
+		case err == nil && !fc.stalling.Load():
+			_ = closeWrite(up) // the client half-closed: pass it on
+		case err == nil:
+			fc.kill() // EOF during a stall: the client gave up
+			_ = up.Close()
+		default:
+			_ = up.Close()
+		}
+	}()
+
+	var err error
+	if len(pending) == 0 && fc.top.Load() == nil {
+		_, err = fc.ReadFrom(up)
+	} else {
+		err = p.copyArming(fc, up, pending, ev)
+	}
+	if err == nil {
+		_ = fc.CloseWrite()
+	} else {
+		_ = up.Close()
+		if !errors.Is(err, faults.ErrInjected) && !errors.Is(err, net.ErrClosed) {
+			st.detail = "tunnel: " + err.Error()
+		}
+	}
+	t := time.NewTimer(tunnelLinger)
+	select {
+	case <-done:
+	case <-t.C:
+		fc.kill()
+		<-done
+	}
+	t.Stop()
+	_ = up.Close()
+	_ = fc.Close()
+	if st.detail == "" {
+		st.detail = "tunnel closed, " + strconv.FormatInt(fc.out.Load(), 10) + " bytes to the client, " + strconv.FormatInt(upBytes, 10) + " to the origin"
+	}
+}
+
+// copyArming copies origin bytes to the client through the write path,
+// arming pending rules at the first byte.
+func (p *proxyService) copyArming(fc *faultConn, up net.Conn, pending []armed, ev event) error {
+	bp := p.bufs.Get().(*[]byte)
+	defer p.bufs.Put(bp)
+	buf := *bp
+	first := true
+	for {
+		n, rerr := up.Read(buf)
+		if n > 0 {
+			if first {
+				first = false
+				for _, a := range pending {
+					p.w.arm(fc, ev, a)
+				}
+			}
+			if _, werr := fc.Write(buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// copyToUpstream sends the client's bytes to the origin: what the CONNECT
+// reader already buffered, then a splice from the socket.
+func copyToUpstream(up net.Conn, fc *faultConn, br *bufio.Reader) (int64, error) {
+	var total int64
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		m, err := up.Write(b)
+		total += int64(m)
+		_, _ = br.Discard(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	n, err := io.Copy(up, fc.raw)
+	fc.in.Add(n)
+	return total + n, err
+}
+
+// closeWrite half-closes c when it can, else closes it.
+func closeWrite(c net.Conn) error {
+	if h, ok := c.(interface{ CloseWrite() error }); ok {
+		return h.CloseWrite()
+	}
+	return c.Close()
+}

@@ -1,0 +1,154 @@
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// proxyWorld starts a world whose only services are the proxy and, when
+// control is true, the control API, all on loopback ports.
+func proxyWorld(t testing.TB, o Options) *World {
+	t.Helper()
+	o.Proxy = "127.0.0.1:0"
+	w, err := New(context.Background(), o)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return w
+}
+
+// proxyService returns the world's running proxy.
+func (w *World) proxyService(t testing.TB) *proxyService {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p, ok := w.services["proxy"].(*proxyService)
+	if !ok {
+		t.Fatal("no proxy service")
+	}
+	return p
+}
+
+// blob is deterministic content of n bytes.
+func blob(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// origin serves /blob/<n> (n bytes, Range supported, Content-Length),
+// /chunked/<n> (n bytes without a length), /echo (the request head as
+// text) and /slow (headers, then waits for the client to leave).
+func origin(t testing.TB, tlsOrigin bool) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/blob/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		http.ServeContent(w, r, "blob.bin", time.Unix(1_700_000_000, 0), bytes.NewReader(blob(n)))
+	})
+	mux.HandleFunc("/chunked/{n}", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.PathValue("n"))
+		b := blob(n)
+		for len(b) > 0 {
+			k := min(len(b), 1000)
+			_, _ = w.Write(b[:k])
+			w.(http.Flusher).Flush()
+			b = b[k:]
+		}
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, r.Method+" "+r.URL.RequestURI()+"\nrange="+r.Header.Get("Range")+"\naccept-encoding="+r.Header.Get("Accept-Encoding")+"\n")
+	})
+	mux.HandleFunc("/ClientWebService/client.asmx", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		_, _ = io.WriteString(w, `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><GetConfigResponse/></s:Body></s:Envelope>`)
+	})
+	var s *httptest.Server
+	if tlsOrigin {
+		s = httptest.NewTLSServer(mux)
+	} else {
+		s = httptest.NewServer(mux)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// client returns an HTTP client that goes through the world's proxy and
+// trusts the TLS origin, if any.
+func client(t testing.TB, w *World, tlsOrigin *httptest.Server, timeout time.Duration) *http.Client {
+	t.Helper()
+	pu := &url.URL{Scheme: "http", Host: w.Addrs().Proxy}
+	tr := &http.Transport{Proxy: http.ProxyURL(pu), DisableCompression: true, MaxIdleConnsPerHost: 64}
+	if tlsOrigin != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(tlsOrigin.Certificate())
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// spec builds a faults.Spec.
+func spec(kind string, f faults.Fault, m faults.Match, when faults.When) faults.Spec {
+	return faults.Spec{Kind: kind, Match: m, When: when, Fault: f}
+}
+
+func sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// openFDs counts this process's open descriptors.
+func openFDs(t testing.TB) int {
+	t.Helper()
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count descriptors: %v", err)
+	}
+	return len(es)
+}
+
+// waitFor polls cond until it holds or d passes.
+func eventually(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return cond()
+}
+
+// rawProxyConn dials the proxy directly.
+func rawProxyConn(t testing.TB, w *World) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", w.Addrs().Proxy, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}

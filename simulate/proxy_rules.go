@@ -1,0 +1,223 @@
+package simulate
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// How connection rules (tcp.*) are split between the moments the proxy
+// arms them. Every rule is counted once per event it is asked about:
+//
+//   - at accept, with an empty target: rules with an empty match that act on
+//     the whole connection (tcp.refuse, the shaping kinds tcp.latency,
+//     tcp.bandwidth and tcp.slice, and phase connect);
+//   - at a CONNECT, with {host, CONNECT}: the remaining connection-level
+//     rules (refuse, shaping, phases connect, proxy and handshake);
+//   - on an opaque tunnel, right after the 200, with the same target: rules
+//     at request, headers and body, which act on the tunnel data (their
+//     phase cannot be located inside TLS without the MITM: they count
+//     bytes from the first byte the origin sends);
+//   - per plain request, with {host, path, method, class}: every rule not
+//     taken at accept (connect, proxy and handshake act when the request
+//     arrives, before anything is answered);
+//   - per request inside an intercepted tunnel: phases request, headers and
+//     body, and refuse or shaping rules that look inside HTTP (path or class).
+
+// ruleShape describes a tcp.* rule for the arming decisions.
+type ruleShape struct {
+	phase   faults.Phase // "" for shaping and refuse
+	after   int64
+	refuse  bool
+	shaping bool
+}
+
+func shapeOf(r *faults.Rule) ruleShape {
+	if _, ok := r.Fault.(*faults.TCPRefuse); ok {
+		return ruleShape{refuse: true}
+	}
+	if pb, ok := r.Fault.(faults.PhaseBinder); ok {
+		p, n := pb.BoundPhase()
+		return ruleShape{phase: p, after: n}
+	}
+	return ruleShape{shaping: true}
+}
+
+// connLevel reports whether a rule acts on a connection before any HTTP
+// request on it.
+func (s ruleShape) connLevel() bool {
+	return s.refuse || s.shaping || s.phase == faults.PhaseConnect || s.phase == faults.PhaseProxy || s.phase == faults.PhaseHandshake
+}
+
+func keepAccept(r *faults.Rule) bool {
+	s := shapeOf(r)
+	return r.Match == (faults.Match{}) && (s.refuse || s.shaping || s.phase == faults.PhaseConnect)
+}
+
+func keepConnect(r *faults.Rule) bool { return !keepAccept(r) && shapeOf(r).connLevel() }
+
+func keepOpaque(r *faults.Rule) bool { return !keepAccept(r) && !shapeOf(r).connLevel() }
+
+func keepPlain(r *faults.Rule) bool { return !keepAccept(r) }
+
+func keepInner(r *faults.Rule) bool {
+	if keepAccept(r) {
+		return false
+	}
+	s := shapeOf(r)
+	if s.refuse || s.shaping {
+		return r.Match.NeedsHTTP()
+	}
+	return !s.connLevel()
+}
+
+// armed is a selected tcp.* rule waiting for its phase.
+type armed struct {
+	rule  *faults.Rule
+	shape ruleShape
+}
+
+// phased sorts selected rules by when they act: now (before anything is
+// answered), at the headers, at the first body byte.
+type phased struct {
+	now, headers, body []armed
+}
+
+func splitPhases(rules []*faults.Rule) phased {
+	var p phased
+	for _, r := range rules {
+		a := armed{rule: r, shape: shapeOf(r)}
+		switch a.shape.phase {
+		case faults.PhaseHeaders:
+			p.headers = append(p.headers, a)
+		case faults.PhaseBody:
+			p.body = append(p.body, a)
+		default:
+			p.now = append(p.now, a)
+		}
+	}
+	return p
+}
+
+// event identifies what a firing is journaled against.
+type event struct {
+	service string
+	conn    uint64
+	req     uint64
+	client  string
+	target  faults.Target
+}
+
+// arm puts a rule's hook on fc's write path and journals it; the hook's
+// notifications become "fault" events.
+func (w *World) arm(fc *faultConn, ev event, a armed) {
+	h, ok := a.rule.Fault.(faults.ConnHook)
+	if !ok {
+		return
+	}
+	phase := a.shape.phase
+	if phase == "" {
+		phase = faults.PhaseConnect
+		if ev.req != 0 {
+			phase = faults.PhaseRequest
+		}
+	}
+	detail := "armed"
+	if a.shape.phase != "" {
+		detail = "armed at " + string(a.shape.phase) + " after " + strconv.FormatInt(a.shape.after, 10) + " bytes"
+	}
+	w.metrics.fired.WithLabelValues(a.rule.Kind).Inc()
+	w.journal.Add(Event{Kind: EventArmed, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
+		Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: a.rule.Kind, Rule: a.rule.Index + 1, Detail: detail})
+	if _, stall := a.rule.Fault.(*faults.TCPStall); stall {
+		fc.boundStall(w.opts.MaxStall)
+	}
+	notify := func(d string) {
+		w.metrics.acted.WithLabelValues(a.rule.Kind).Inc()
+		w.journal.Add(Event{Kind: EventFault, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
+			Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: a.rule.Kind, Rule: a.rule.Index + 1,
+			Bytes: fc.out.Load(), Detail: d})
+	}
+	fc.arm(h, notify)
+}
+
+// fired journals an http.* or proxy.* rule that was selected (those act at
+// once).
+func (w *World) fired(ev event, r *faults.Rule, phase faults.Phase) {
+	w.metrics.fired.WithLabelValues(r.Kind).Inc()
+	w.metrics.acted.WithLabelValues(r.Kind).Inc()
+	w.journal.Add(Event{Kind: EventFault, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
+		Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: r.Kind, Rule: r.Index + 1})
+}
+
+// phaseWriter sits between net/http's ResponseWriter and everything that
+// answers a request (http.* hooks, goproxy). It arms header-phase rules
+// when the status is decided (nothing of the answer has reached the socket
+// yet) and body-phase rules at the first body byte, after flushing the
+// headers through the header-phase path. It records status and body bytes
+// for the journal.
+type phaseWriter struct {
+	http.ResponseWriter
+	w      *World
+	fc     *faultConn
+	ev     event
+	rules  phased
+	status int
+	bytes  int64
+	armedH bool
+	armedB bool
+}
+
+func (p *phaseWriter) armHeaders() {
+	if p.armedH {
+		return
+	}
+	p.armedH = true
+	for _, a := range p.rules.headers {
+		p.w.arm(p.fc, p.ev, a)
+	}
+}
+
+// WriteHeader arms the header-phase rules and passes the status on.
+func (p *phaseWriter) WriteHeader(code int) {
+	if code >= 200 && p.status == 0 {
+		p.status = code
+		p.armHeaders()
+	}
+	p.ResponseWriter.WriteHeader(code)
+}
+
+// Write arms the body-phase rules before the first body byte.
+func (p *phaseWriter) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.WriteHeader(http.StatusOK)
+	}
+	if !p.armedB && len(b) > 0 {
+		p.armedB = true
+		if len(p.rules.body) > 0 {
+			_ = http.NewResponseController(p.ResponseWriter).Flush()
+			for _, a := range p.rules.body {
+				p.w.arm(p.fc, p.ev, a)
+			}
+		}
+	}
+	n, err := p.ResponseWriter.Write(b)
+	p.bytes += int64(n)
+	return n, err
+}
+
+// Flush flushes the answer so far.
+func (p *phaseWriter) Flush() { _ = http.NewResponseController(p.ResponseWriter).Flush() }
+
+// Hijack hands the connection over (http.malformed, http.truncate); the
+// answer starts, so header-phase rules are armed first.
+func (p *phaseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	p.armHeaders()
+	return http.NewResponseController(p.ResponseWriter).Hijack()
+}
+
+// Unwrap returns net/http's ResponseWriter (http.ResponseController).
+func (p *phaseWriter) Unwrap() http.ResponseWriter { return p.ResponseWriter }

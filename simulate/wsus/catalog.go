@@ -65,7 +65,6 @@ func (f File) Digest() string { return base64.StdEncoding.EncodeToString(f.SHA1[
 type revision struct {
 	id, deployment int
 	action         string // Deployment Action: Install or Bundle
-	update         int    // index in the catalog
 	core           string // Core XML fragment
 	extended       string // Extended XML fragment
 	localized      string // LocalizedProperties XML fragment (English)
@@ -149,8 +148,8 @@ func (s *Server) build(n int) error {
 		u.Files = []File{f}
 		s.catalog = append(s.catalog, u)
 
-		parent := &revision{id: u.RevisionID, deployment: u.DeploymentID, action: "Install", update: i}
-		child := &revision{id: u.BundledRevisionID, deployment: childDeployment, action: "Bundle", update: i, files: u.Files}
+		parent := &revision{id: u.RevisionID, deployment: u.DeploymentID, action: "Install"}
+		child := &revision{id: u.BundledRevisionID, deployment: childDeployment, action: "Bundle", files: u.Files}
 		parent.core, child.core = coreFragments(u)
 		parent.extended, child.extended = extendedFragments(u)
 		parent.localized, child.localized = localizedFragments(u)
@@ -279,7 +278,7 @@ func (s *Server) serveBlob(w http.ResponseWriter, r *http.Request, b *blob, ctyp
 	h.Set("Content-Type", ctype)
 	h.Set("ETag", b.etag)
 	h.Set("Accept-Ranges", "bytes")
-	http.ServeContent(w, r, b.name, s.lastMod, bytes.NewReader(b.data))
+	http.ServeContent(w, r, b.name, catalogTime, bytes.NewReader(b.data))
 }
 
 // wuidentTxt is the INI-like identity inside wuident.cab. Fake but well-formed:

@@ -266,7 +266,6 @@ func (s *Server) getAuthorizationCookie(q *soapRequest, _ *http.Request, c *Call
 		return nil, wsusFault(InvalidParameters, "clientId is required")
 	}
 	c.Computer = id
-	s.noteComputer(id, sanitizeClientID(req.DNSName), false)
 	data := s.sealCookie(cookie{kind: cookieKindAuth, expires: s.now().Add(cookieLifetime), clientID: id})
 	return authCookieResponse{Result: authCookie{PlugInID: "SimpleTargeting", CookieData: data}}, nil
 }
@@ -324,10 +323,7 @@ type registerResponse struct {
 
 func (s *Server) registerComputer(q *soapRequest, _ *http.Request, c *Call) (any, *soapFault) {
 	var req struct {
-		Cookie       *xmlCookie `xml:"cookie"`
-		ComputerInfo struct {
-			DNSName string `xml:"DNSName"`
-		} `xml:"computerInfo"`
+		Cookie *xmlCookie `xml:"cookie"`
 	}
 	if err := q.decode(&req); err != nil {
 		return nil, readFault(err)
@@ -336,33 +332,19 @@ func (s *Server) registerComputer(q *soapRequest, _ *http.Request, c *Call) (any
 	if f != nil {
 		return nil, f
 	}
-	s.noteComputer(ck.clientID, sanitizeClientID(req.ComputerInfo.DNSName), true)
+	s.mu.Lock()
+	if len(s.registered) >= maxComputers {
+		clear(s.registered)
+	}
+	s.registered[ck.clientID] = true
+	s.mu.Unlock()
 	return registerResponse{}, nil
 }
 
-// noteComputer records what the server knows about a client, bounded.
-func (s *Server) noteComputer(id, dnsName string, registered bool) {
+func (s *Server) isRegistered(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cp := s.computers[id]
-	if cp == nil {
-		if len(s.computers) >= maxComputers {
-			clear(s.computers)
-		}
-		cp = &computer{}
-		s.computers[id] = cp
-	}
-	if dnsName != "" {
-		cp.dnsName = dnsName
-	}
-	cp.registered = cp.registered || registered
-}
-
-func (s *Server) registered(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cp := s.computers[id]
-	return cp != nil && cp.registered
+	return s.registered[id]
 }
 
 // SyncUpdates, [MS-WUSP] 2.2.2.2.4 and 3.1.5.7: the client sends the revision IDs
@@ -439,7 +421,7 @@ func (s *Server) syncUpdates(q *soapRequest, _ *http.Request, c *Call) (any, *so
 	if req.Parameters == nil {
 		return nil, wsusFault(InvalidParameters, "parameters are required")
 	}
-	if s.opts.Registration && !s.registered(ck.clientID) {
+	if s.opts.Registration && !s.isRegistered(ck.clientID) {
 		return nil, wsusFault(RegistrationRequired, "computer %q is not registered", ck.clientID)
 	}
 	p := req.Parameters

@@ -26,11 +26,12 @@ const (
 	maxContentSize  = 64 << 20
 	maxContentTotal = 256 << 20
 	maxReports      = 10000 // Reports keeps the newest this many
-	maxComputers    = 10000 // registration state kept for this many computers
+	maxComputers    = 10000 // registrations remembered; the set starts over when full
 )
 
 // Options configure a Server. The zero value is usable: two updates, one update
-// per SyncUpdates page, 64 KiB payloads, seed 0.
+// per SyncUpdates page, 64 KiB payloads, seed 0. An empty catalog is
+// Options{Updates: new(0)}.
 type Options struct {
 	// Updates is the number of fake updates in the catalog. Nil means
 	// DefaultUpdates (2); zero is allowed and gives an empty catalog.
@@ -107,19 +108,13 @@ type Server struct {
 	content map[string]*blob // key: uppercase hex SHA-1
 	wuident *blob
 	version *blob // wusserverversion.xml
-	lastMod time.Time
 	ident   serverIdentity
 
 	faults atomic.Uint64 // fault ID counter
 
-	mu        sync.Mutex
-	reports   []Report
-	computers map[string]*computer
-}
-
-type computer struct {
-	registered bool
-	dnsName    string
+	mu         sync.Mutex
+	reports    []Report
+	registered map[string]bool // client ids that called RegisterComputer
 }
 
 // New builds the catalog, its content cabinets and the identity files. It opens
@@ -158,11 +153,10 @@ func New(o Options) (*Server, error) {
 		return nil, fmt.Errorf("wsus: options: %w", err)
 	}
 	s := &Server{
-		opts:      o,
-		log:       o.Logger,
-		now:       o.Now,
-		lastMod:   catalogTime,
-		computers: map[string]*computer{},
+		opts:       o,
+		log:        o.Logger,
+		now:        o.Now,
+		registered: map[string]bool{},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -224,7 +218,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p == "" {
 		p = "/"
 	}
-	lp := strings.ToLower(path.Clean(p))
+	p = path.Clean(p)
+	lp := strings.ToLower(p)
 	switch {
 	case strings.HasSuffix(lp, routeClient), strings.HasSuffix(lp, routeClientSecured):
 		s.serveSOAP(rw, r, clientService)

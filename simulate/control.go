@@ -1,8 +1,402 @@
 package simulate
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
-// startControl is replaced by the control service's issue.
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+)
+
+// The control API: HTTP and JSON on its own port.
+//
+//	GET    /healthz          {"status":"ok", "scenario", "addrs", "uptime_s"}
+//	GET    /scenario         the active scenario and its rules with hits
+//	PUT    /scenario         activate the scenario in the body (YAML or JSON, the scenario file format);
+//	                         ?name=<catalog name> with no body activates a catalog scenario
+//	DELETE /scenario         deactivate every fault
+//	GET    /faults           the active rules with their hits
+//	GET    /journal          events as a JSON array; ?since=SEQ&limit=N&event=KIND&conn=ID&req=ID&fault=KIND
+//	GET    /journal/stream   events as JSON lines, from ?since=SEQ (default: only new ones), until the client leaves
+//	GET    /metrics          Prometheus metrics of this world
+//
+// Activating a scenario never drops connections: requests and tunnels in
+// flight keep the rules they were armed with. When a token is configured
+// (required off loopback) every request needs "Authorization: Bearer
+// <token>"; clients outside loopback and --allow-cidr are refused.
+type controlService struct {
+	w     *World
+	ln    net.Listener
+	srv   *http.Server
+	start time.Time
+
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// maxScenarioBody bounds a PUT /scenario body.
+const maxScenarioBody = scenarios.MaxSize
+
+// startControl opens the control API listener and serves it.
 func (w *World) startControl(addr string) (service, error) {
-	return nil, errors.New("control service not built yet")
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &controlService{w: w, ln: ln, start: time.Now()}
+	mux := http.NewServeMux()
+	route := func(pattern string, h http.HandlerFunc) {
+		mux.Handle(pattern, c.instrument(pattern, h))
+	}
+	route("GET /healthz", c.health)
+	route("GET /scenario", c.getScenario)
+	route("PUT /scenario", c.putScenario)
+	route("POST /scenario", c.putScenario)
+	route("DELETE /scenario", c.deleteScenario)
+	route("GET /faults", c.getFaults)
+	route("GET /journal", c.getJournal)
+	route("GET /journal/stream", c.streamJournal)
+	mux.Handle("GET /metrics", c.instrument("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}})))
+	c.srv = &http.Server{
+		Handler:           c.guard(mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(w.log.With("service", "control").Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return w.ctx },
+	}
+	go func() { _ = c.srv.Serve(ln) }()
+	return c, nil
+}
+
+// Addr is the control API's address.
+func (c *controlService) Addr() string { return c.ln.Addr().String() }
+
+// Close stops the API and waits for its handlers (streams included).
+func (c *controlService) Close() error {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	err := c.srv.Close()
+	c.wg.Wait()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// guard admits allowed clients with the right token.
+func (c *controlService) guard(next http.Handler) http.Handler {
+	token := c.w.opts.ControlToken
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			http.Error(rw, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		c.wg.Add(1)
+		c.mu.Unlock()
+		defer c.wg.Done()
+		if ra, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err != nil || !c.w.clientAllowed(ra) {
+			writeJSON(rw, http.StatusForbidden, apiError{Error: "client not allowed"})
+			return
+		}
+		if token != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+				rw.Header().Set("WWW-Authenticate", `Bearer realm="wufault"`)
+				writeJSON(rw, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
+				return
+			}
+		}
+		next.ServeHTTP(rw, r)
+	})
+}
+
+// instrument counts requests per route and status.
+func (c *controlService) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: rw, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		c.w.metrics.controlReq.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// apiError is every error answer.
+type apiError struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func writeJSON(rw http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"encode answer"}`)
+	}
+	rw.Header().Set("Content-Type", "application/json")
+	rw.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	rw.WriteHeader(status)
+	_, _ = rw.Write(append(b, '\n'))
+}
+
+func (c *controlService) health(rw http.ResponseWriter, r *http.Request) {
+	writeJSON(rw, http.StatusOK, map[string]any{
+		"status": "ok", "scenario": c.w.Active().Name, "addrs": c.w.Addrs(),
+		"uptime_s": int64(time.Since(c.start).Seconds()), "journal_dropped": c.w.journal.Dropped(),
+	})
+}
+
+// RuleView is a rule as the control API shows it.
+type RuleView struct {
+	Index int           `json:"index"`
+	Kind  string        `json:"kind"`
+	Match faults.Match  `json:"match,omitzero"`
+	When  faults.When   `json:"when,omitzero"`
+	Param faults.Fault  `json:"params"`
+	Hits  faults.Hits   `json:"hits"`
+	Phase *faults.Phase `json:"phase,omitempty"`
+}
+
+// ScenarioView is the active scenario as the control API shows it.
+type ScenarioView struct {
+	Name   string     `json:"name"`
+	Seed   int64      `json:"seed"`
+	Since  time.Time  `json:"since"`
+	Faults []RuleView `json:"faults"`
+}
+
+func viewOf(a *Active) ScenarioView {
+	v := ScenarioView{Name: a.Name, Seed: a.Seed, Since: a.Since, Faults: []RuleView{}}
+	for _, r := range a.Set.Rules() {
+		rv := RuleView{Index: r.Index, Kind: r.Kind, Match: r.Match, When: r.When, Param: r.Fault, Hits: r.Hits()}
+		if pb, ok := r.Fault.(faults.PhaseBinder); ok {
+			p, _ := pb.BoundPhase()
+			rv.Phase = &p
+		}
+		v.Faults = append(v.Faults, rv)
+	}
+	return v
+}
+
+func (c *controlService) getScenario(rw http.ResponseWriter, r *http.Request) {
+	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+}
+
+func (c *controlService) getFaults(rw http.ResponseWriter, r *http.Request) {
+	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()).Faults)
+}
+
+// putScenario activates the scenario in the body, decoded by the strict
+// scenario loader (YAML, or JSON which YAML reads too).
+func (c *controlService) putScenario(rw http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxScenarioBody))
+	if err != nil {
+		writeJSON(rw, http.StatusRequestEntityTooLarge, apiError{Error: "scenario body: " + err.Error()})
+		return
+	}
+	var sc *scenarios.Scenario
+	if len(bytes.TrimSpace(b)) == 0 && r.URL.Query().Get("name") != "" {
+		sc, err = catalogScenario(r.URL.Query().Get("name"))
+		if err != nil {
+			writeJSON(rw, http.StatusNotFound, apiError{Error: err.Error()})
+			return
+		}
+	} else {
+		sc, err = scenarios.Load(bytes.NewReader(b), "request body")
+		if err != nil {
+			writeJSON(rw, http.StatusBadRequest, apiError{Error: "invalid scenario", Problems: problems(err)})
+			return
+		}
+	}
+	c.w.Activate(sc.Name, sc.Seed, sc.Faults)
+	c.w.metrics.scenarios.Inc()
+	c.w.log.Info("scenario activated", "service", "control", "scenario", sc.Name, "faults", len(sc.Faults))
+	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+}
+
+func catalogScenario(name string) (*scenarios.Scenario, error) {
+	all, err := scenarios.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range all {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return nil, errors.New("no catalog scenario named " + strconv.Quote(name))
+}
+
+// problems lists a load error's problems one per line.
+func problems(err error) []string {
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func (c *controlService) deleteScenario(rw http.ResponseWriter, r *http.Request) {
+	c.w.Activate("", 0, nil)
+	c.w.journal.Add(Event{Kind: EventScenario, Detail: "deactivated: no faults"})
+	c.w.metrics.scenarios.Inc()
+	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+}
+
+// journalFilter reads ?event, ?conn, ?req and ?fault.
+func journalFilter(r *http.Request) (since uint64, keep func(Event) bool, err error) {
+	q := r.URL.Query()
+	num := func(k string) (uint64, error) {
+		if s := q.Get(k); s != "" {
+			n, err := strconv.ParseUint(s, 10, 64)
+			if err != nil {
+				return 0, errors.New(k + ": want a non-negative integer")
+			}
+			return n, nil
+		}
+		return 0, nil
+	}
+	if since, err = num("since"); err != nil {
+		return 0, nil, err
+	}
+	conn, err := num("conn")
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := num("req")
+	if err != nil {
+		return 0, nil, err
+	}
+	kind, fault := q.Get("event"), q.Get("fault")
+	keep = func(e Event) bool {
+		return (kind == "" || e.Kind == kind) && (fault == "" || e.Fault == fault) &&
+			(conn == 0 || e.Conn == conn) && (req == 0 || e.Req == req)
+	}
+	return since, keep, nil
+}
+
+func (c *controlService) getJournal(rw http.ResponseWriter, r *http.Request) {
+	since, keep, err := journalFilter(r)
+	if err != nil {
+		writeJSON(rw, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	limit := 10000
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			writeJSON(rw, http.StatusBadRequest, apiError{Error: "limit: want a positive integer"})
+			return
+		}
+		limit = n
+	}
+	evs := c.w.journal.Events(since, keep)
+	if len(evs) > limit {
+		evs = evs[:limit]
+	}
+	if evs == nil {
+		evs = []Event{}
+	}
+	writeJSON(rw, http.StatusOK, evs)
+}
+
+// streamJournal writes events as JSON lines: the kept ones after ?since
+// (when given), then new ones as they happen. Events a slow reader missed
+// are filled in from the ring when it still holds them.
+func (c *controlService) streamJournal(rw http.ResponseWriter, r *http.Request) {
+	since, keep, err := journalFilter(r)
+	if err != nil {
+		writeJSON(rw, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(c.w.ctx, cancel)
+	defer stop()
+	j := c.w.journal
+	ch := j.Subscribe(ctx, 4096)
+	rc := http.NewResponseController(rw)
+	rw.Header().Set("Content-Type", "application/x-ndjson")
+	rw.Header().Set("Cache-Control", "no-store")
+	rw.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(rw)
+	last := since
+	if r.URL.Query().Get("since") == "" {
+		last = j.lastSeq()
+	}
+	send := func(e Event) bool {
+		if e.Seq <= last {
+			return true
+		}
+		if e.Seq > last+1 {
+			for _, m := range j.Events(last, func(x Event) bool { return x.Seq < e.Seq }) {
+				if keep(m) && enc.Encode(m) != nil {
+					return false
+				}
+			}
+		}
+		last = e.Seq
+		return !keep(e) || enc.Encode(e) == nil
+	}
+	for _, e := range j.Events(last, nil) {
+		if !send(e) {
+			return
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return
+			}
+			if !send(e) {
+				return
+			}
+			// Batch what is already queued into one flush.
+			for n := len(ch); n > 0; n-- {
+				if !send(<-ch) {
+					return
+				}
+			}
+			if rc.Flush() != nil {
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// slogPrintln adapts slog to promhttp's logger.
+type slogPrintln struct{ l *slog.Logger }
+
+func (s slogPrintln) Println(v ...any) {
+	s.l.Warn(fmt.Sprint(v...), "service", "control")
 }

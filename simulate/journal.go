@@ -142,5 +142,12 @@ func (j *Journal) Subscribe(ctx context.Context, buffer int) <-chan Event {
 	return ch
 }
 
+// lastSeq is the sequence number of the newest event (0: none yet).
+func (j *Journal) lastSeq() uint64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.seq
+}
+
 // Dropped counts events that subscribers were too slow to take.
 func (j *Journal) Dropped() uint64 { return j.dropped.Load() }

@@ -3,6 +3,7 @@ package ntlm
 import (
 	"bytes"
 	"encoding/asn1"
+	"encoding/base64"
 	"testing"
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
@@ -65,6 +66,10 @@ func FuzzSPNEGO(f *testing.F) {
 	f.Add((&NegTokenResp{NegState: NegStateReject}).Marshal())
 	f.Add(negMsg)
 	f.Add([]byte{0x60, 0x82, 0x00, 0x00})
+	for _, s := range []string{gssInit, gssAuth} {
+		b, _ := base64.StdEncoding.DecodeString(s)
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tok, err := ParseToken(b)
 		if err != nil {

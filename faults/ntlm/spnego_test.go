@@ -3,6 +3,7 @@ package ntlm
 import (
 	"bytes"
 	"encoding/asn1"
+	"encoding/base64"
 	"errors"
 	"testing"
 
@@ -111,5 +112,41 @@ func TestTooManyMechs(t *testing.T) {
 	}
 	if _, err := ParseToken(in.Marshal()); !errors.Is(err, ErrSPNEGO) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// Tokens curl 7.88 sent through MIT GSS-API with gss-ntlmssp 1.2 (user
+// LAB\alice) to wufault's proxy: a real SPNEGO initiator.
+const (
+	gssInit = "YEgGBisGAQUFAqA+MDygDjAMBgorBgEEAYI3AgIKoioEKE5UTE1TU1AAAQAAABeCCOIAAAAAAAAAAAAAAAAAAAAABgIAAAAAAA8="
+	gssAuth = "oYIBVTCCAVGgAwoBAaKCATQEggEwTlRMTVNTUAADAAAAAAAAAFgAAAC0ALQAWAAAAAYABgAMAQAACgAKABIBAAAEAAQAHAEAABAAEAAgAQAAFYKJ4gYCAAAAAAAPAUlRNCbdUjLU0GSK9Lajg+sCrhXlAdJ3iK/18TIbQD4BAQAAAAAAAIVXlcG7ed0BxGA7MQ56iNgAAAAAAQAKAFAAUgBPAFgAWQACAAYATABBAEIAAwAcAHAAcgBvAHgAeQAuAGwAYQBiAC4AdABlAHMAdAAEABAAbABhAGIALgB0AGUAcwB0AAYABAACAAAABwAIAIVXlcG7ed0BCQAcAEgAVABUAFAALwAxADIANwAuADAALgAwAC4AMQAAAAAAAAAAAEwAQQBCAGEAbABpAGMAZQBWAE0A5FwsyL/TEluVlFA5eDJte6MSBBABAAAAJnFtELXyLyYAAAAA"
+)
+
+func TestGSSNTLMSSPTokens(t *testing.T) {
+	b, _ := base64.StdEncoding.DecodeString(gssInit)
+	tok, err := ParseToken(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Kind != TokenInit || len(tok.Init.MechTypes) != 1 || !tok.Init.MechTypes[0].Equal(OIDNTLMSSP) {
+		t.Fatalf("init %+v", tok.Init)
+	}
+	if neg, err := ParseNegotiate(tok.Init.MechToken); err != nil || !neg.Flags.Has(FlagUnicode|FlagNTLM|FlagKeyExchange) {
+		t.Errorf("NEGOTIATE %+v %v", neg, err)
+	}
+	b, _ = base64.StdEncoding.DecodeString(gssAuth)
+	if tok, err = ParseToken(b); err != nil {
+		t.Fatal(err)
+	}
+	r := tok.Resp
+	if tok.Kind != TokenResp || r.NegState != NegStateAcceptIncomplete || len(r.MechListMIC) != 16 {
+		t.Fatalf("resp %+v", r)
+	}
+	a, err := ParseAuthenticate(r.ResponseToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.User != "alice" || a.Domain != "LAB" || a.Workstation != "VM" || len(a.MIC) != 16 || a.Kind() != ResponseV2 || len(a.EncryptedRandomSessionKey) != 16 {
+		t.Errorf("AUTHENTICATE user %q domain %q ws %q mic %x kind %v", a.User, a.Domain, a.Workstation, a.MIC, a.Kind())
 	}
 }

@@ -1,0 +1,33 @@
+package simulate
+
+import (
+	"context"
+
+	"github.com/wufault/wufault/faults"
+)
+
+// authContext returns ctx carrying a faults.AuthReporter that records every
+// proxy authentication leg rule's hook reports as an EventAuth, tied to the
+// connection and request of ev. The proxy wraps the request context of each
+// ProxyHook it calls with it:
+//
+//	hook.ServeProxy(rw, r.WithContext(p.w.authContext(r.Context(), ev, rule)), next)
+//
+// The event carries what faults.AuthEvent carries (scheme, leg, user,
+// outcome, reason), never a password, hash or token.
+func (w *World) authContext(ctx context.Context, ev event, rule *faults.Rule) context.Context {
+	return faults.WithAuthReporter(ctx, func(a faults.AuthEvent) {
+		w.journal.Add(authEvent(ev, rule, a))
+	})
+}
+
+// authEvent is the journal entry of one authentication leg.
+func authEvent(ev event, rule *faults.Rule, a faults.AuthEvent) Event {
+	e := Event{Kind: EventAuth, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client,
+		Host: ev.target.Host, Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class,
+		Phase: faults.PhaseProxy, Status: a.Status, Detail: a.String()}
+	if rule != nil {
+		e.Fault, e.Rule = rule.Kind, rule.Index+1
+	}
+	return e
+}

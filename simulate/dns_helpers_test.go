@@ -35,15 +35,20 @@ func (w testWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// dnsWorld starts a world whose only service is DNS on a loopback port.
-// emulator is the address the upstream emulator would listen on ("" for
-// none); it is only an address, nothing listens there. prepare, if set,
-// adjusts the service before it binds.
+// dnsWorld starts a world whose only service is DNS, on o.DNS or else a
+// free loopback port. emulator is the address the upstream emulator would
+// listen on ("" for none); it is only an address, nothing listens there.
+// prepare, if set, adjusts the service before it binds.
 func dnsWorld(t testing.TB, o Options, emulator string, prepare func(*dnsService)) (*World, string) {
 	t.Helper()
 	if o.Logger == nil {
 		o.Logger = testLogger(t)
 	}
+	bind := o.DNS
+	if bind == "" {
+		bind = "127.0.0.1:0"
+	}
+	o.DNS = ""
 	w, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -62,7 +67,7 @@ func dnsWorld(t testing.TB, o Options, emulator string, prepare func(*dnsService
 	if prepare != nil {
 		prepare(s)
 	}
-	if err := s.start("127.0.0.1:0"); err != nil {
+	if err := s.start(bind); err != nil {
 		t.Fatalf("start dns: %v", err)
 	}
 	w.mu.Lock()

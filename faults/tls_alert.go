@@ -1,6 +1,10 @@
 package faults
 
+import "crypto/tls"
+
 // TLSAlert answers the ClientHello with a fatal TLS alert.
+// reference/wu-codes.md section 4 row 11: a fatal alert most likely gives
+// 0x80072F8F.
 type TLSAlert struct {
 	// Alert is an alert name such as handshake_failure or protocol_version.
 	Alert string `yaml:"alert" json:"alert"`
@@ -17,3 +21,27 @@ func (f *TLSAlert) Validate() error {
 	}
 	return nil
 }
+
+// AlertRecord returns the TLS record carrying the alert: content type 21,
+// record version TLS 1.2 (what a TLS 1.3 server writes too), level fatal
+// (warning for close_notify and user_canceled, which RFC 8446 6.1 defines
+// as warnings).
+func (f *TLSAlert) AlertRecord() []byte {
+	code := TLSAlerts[f.Alert]
+	level := byte(2)
+	if code == 0 || code == 90 {
+		level = 1
+	}
+	return []byte{21, 3, 3, 0, 2, level, code}
+}
+
+// ConfigForClient writes the alert record in the clear, sends a FIN and
+// ends the handshake with ErrInjected (the alert Go's server would add
+// then meets a closed connection).
+func (f *TLSAlert) ConfigForClient(hello *tls.ClientHelloInfo, _ TLSEnv) (*tls.Config, error) {
+	_, _ = hello.Conn.Write(f.AlertRecord())
+	_ = HalfClose(hello.Conn)
+	return nil, ErrInjected
+}
+
+var _ TLSHook = (*TLSAlert)(nil)

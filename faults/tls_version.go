@@ -6,8 +6,12 @@ import (
 )
 
 // TLSVersion accepts only the TLS versions min…max, so a client without them fails the handshake.
+// reference/wu-codes.md section 4 row 11: the server answers with a
+// protocol_version alert (0x80072F8F more likely than 0x80072EFE).
 type TLSVersion struct {
+	// Min is the lowest version accepted ("1.0" … "1.3"); empty: 1.0.
 	Min string `yaml:"min,omitempty" json:"min,omitempty"`
+	// Max is the highest version accepted; empty: 1.3.
 	Max string `yaml:"max,omitempty" json:"max,omitempty"`
 }
 
@@ -35,3 +39,18 @@ func (f *TLSVersion) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// ConfigForClient narrows the versions the server accepts.
+func (f *TLSVersion) ConfigForClient(_ *tls.ClientHelloInfo, env TLSEnv) (*tls.Config, error) {
+	cfg := env.Base().Clone()
+	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS13
+	if v, ok := TLSVersions[f.Min]; ok {
+		cfg.MinVersion = v
+	}
+	if v, ok := TLSVersions[f.Max]; ok {
+		cfg.MaxVersion = v
+	}
+	return cfg, nil
+}
+
+var _ TLSHook = (*TLSVersion)(nil)

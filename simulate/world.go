@@ -42,6 +42,11 @@ type Options struct {
 	Resolvers []string
 	// StateDir holds the lab CA (created on first use, key mode 0600).
 	StateDir string
+	// InterceptHosts are host patterns ("wsus.corp.example",
+	// "*.corp.example") whose CONNECT tunnels the proxy always intercepts
+	// (TLS with the lab CA), whether or not a fault targets them. They are
+	// added to the lab CA's name constraints when it is created.
+	InterceptHosts []string
 	// MaxStall bounds every stall and open-ended delay (default 2m), so no
 	// fault holds a goroutine or descriptor forever.
 	MaxStall time.Duration
@@ -79,6 +84,7 @@ type World struct {
 	log     *slog.Logger
 	journal *Journal
 	metrics *worldMetrics
+	tls     tlsLazy // the lab CA and issuer, from first use (tls.go)
 	active  atomic.Pointer[Active]
 	ctx     context.Context // ends at Close; bounds stalls and delays
 	cancel  context.CancelFunc

@@ -173,6 +173,9 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 			d.add(d.line("profile.tls_versions", root.Line), fmt.Sprintf("profile.tls_versions[%d]", i), "%q is not a TLS version (1.0, 1.1, 1.2, 1.3)", v)
 		}
 	}
+	if p.RunningProxy != nil && (p.Running == nil || !*p.Running) {
+		d.add(d.line("profile.running_proxy", root.Line), "profile.running_proxy", "needs running: true (the proxy a running service read at start)")
+	}
 	for i, s := range p.AuthSchemes {
 		if !slices.Contains([]string{"basic", "ntlm", "negotiate", "kerberos"}, s) {
 			d.add(d.line("profile.auth_schemes", root.Line), fmt.Sprintf("profile.auth_schemes[%d]", i), "%q is not basic, ntlm, negotiate or kerberos", s)

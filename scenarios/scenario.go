@@ -124,6 +124,15 @@ type Profile struct {
 	TimeScale *float64 `yaml:"time_scale,omitempty"`
 	// Download is the download stack: do (Delivery Optimization) or bits.
 	Download string `yaml:"download,omitempty"`
+	// Running says the Windows Update service is already running when the
+	// scenario starts: it read its proxy settings when it started, so a
+	// later change of Proxy needs restart-wu-services (seed 002). Absent or
+	// false: the service starts with the first session and reads Proxy then.
+	Running *bool `yaml:"running,omitempty"`
+	// RunningProxy is the system proxy the running service read when it
+	// started, when it differs from Proxy (the proxy was changed since and
+	// the service not restarted). Same values as Proxy; needs running: true.
+	RunningProxy *string `yaml:"running_proxy,omitempty"`
 }
 
 // HostEntry is one line of the hosts file.

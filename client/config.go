@@ -1,0 +1,350 @@
+package client
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wufault/wufault/scenarios"
+)
+
+// Env maps the symbolic values of a profile to the real addresses of the
+// lab the client runs in. The client sees nothing else of the world.
+type Env struct {
+	// Proxy is the world's forward proxy (host:port), the profile value
+	// "lab" of proxy, user_proxy and running_proxy.
+	Proxy string
+	// DNS is the world's DNS server (host:port), the profile value "lab"
+	// of dns.
+	DNS string
+	// HealthyDNS is a resolver without faults (host:port), the profile
+	// value "healthy" of dns and the target of use-public-dns.
+	HealthyDNS string
+	// Server is the world's WSUS emulator over HTTP as a WUServer URL
+	// ("http://wsus.lab:41234"), the profile value "lab" of server.
+	Server string
+	// ServerHTTPS is the emulator over HTTPS, the profile value
+	// "lab-https" of server.
+	ServerHTTPS string
+	// LabCA is the lab CA, trusted only with trust_lab_ca or after the
+	// trust-lab-ca fix.
+	LabCA *x509.Certificate
+	// Roots, if set, are trusted in addition (wufault probe passes the
+	// system roots; the lab leaves it nil).
+	Roots *x509.CertPool
+	// Clock is the machine clock of DNS cache expiry and of TLS validity
+	// checks (before the profile's clock offset). Nil: the system clock.
+	Clock Clock
+	// Logger receives the client's diagnostics. Nil: discard.
+	Logger *slog.Logger
+}
+
+// Clock tells the machine's time. The lab injects one it can advance.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// WinHTTP's default timeouts ([L-TIMEOUTS]): resolve 0 (none: the DNS
+// client's schedule bounds it), connect 60 s, send 30 s, receive 30 s.
+const (
+	DefaultConnectTimeout = 60 * time.Second
+	DefaultSendTimeout    = 30 * time.Second
+	DefaultReceiveTimeout = 30 * time.Second
+)
+
+// DefaultTimeScale is the lab's time scale: every client timeout is
+// multiplied by it (wufault's --realtime uses 1).
+const DefaultTimeScale = 0.01
+
+// Timeouts are WinHTTP's four timeouts, before scaling. Zero Resolve
+// means none.
+type Timeouts struct {
+	Resolve, Connect, Send, Receive time.Duration
+}
+
+// Config is the client's effective environment: a profile with the lab's
+// defaults applied and its symbolic values mapped through an Env. Values
+// a real client would reject (a malformed proxy list or WUServer URL) are
+// kept as written; the session fails on them as Windows does.
+type Config struct {
+	Generation Generation
+	// Server is the WUServer policy URL; empty means Microsoft Update.
+	Server string
+	// Proxy is the configured WinHTTP system proxy list ("" direct).
+	Proxy string
+	// UserProxy is the IE/user proxy list ("" none).
+	UserProxy string
+	// ProxyFallback allows falling back to the user proxy for detection
+	// (SetProxyBehaviorForUpdateDetection = 1, [L-PROXY]).
+	ProxyFallback bool
+	Bypass        Bypass
+	Credentials   *Credentials
+	AuthSchemes   []string
+	// DNS are the resolvers (host:port), in order.
+	DNS []string
+	// Hosts are hosts-file entries, lower-case name → address.
+	Hosts map[string]netip.Addr
+	// Roots are the trusted roots besides Env.Roots; TrustLabCA adds the
+	// lab CA.
+	Roots      []*x509.Certificate
+	TrustLabCA bool
+	// TLSMin and TLSMax bound the protocol versions; CipherSuites nil
+	// means Go's defaults.
+	TLSMin, TLSMax  uint16
+	CipherSuites    []uint16
+	CheckRevocation bool
+	ClockOffset     time.Duration
+	Timeouts        Timeouts
+	TimeScale       float64
+	Download        Stack
+	// Running and RunningProxy: the service state at the start (see
+	// scenarios.Profile).
+	Running      bool
+	RunningProxy string
+}
+
+// NewConfig applies the lab defaults to a profile and maps its symbolic
+// values through env. The empty profile is the lab's default client:
+// modern, WSUS "lab" (the emulator over HTTP), system proxy "lab", DNS
+// "lab", time_scale 0.01, lab CA not trusted, downloads through Delivery
+// Optimization. It fails on values no Windows machine could hold
+// (an unknown generation or TLS version) and on symbolic values env does
+// not provide.
+func NewConfig(p scenarios.Profile, env Env) (Config, error) {
+	var errs []error
+	c := Config{
+		Generation:      Modern,
+		Timeouts:        Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Receive: DefaultReceiveTimeout},
+		TimeScale:       DefaultTimeScale,
+		CheckRevocation: true,
+		AuthSchemes:     []string{SchemeBasic, SchemeNTLM, SchemeNegotiate},
+	}
+	switch p.Generation {
+	case "", "modern":
+	case "legacy":
+		c.Generation = Legacy
+	default:
+		errs = append(errs, fmt.Errorf("generation %q is not modern or legacy", p.Generation))
+	}
+	server := "lab"
+	if p.Server != nil {
+		server = *p.Server
+	}
+	var err error
+	if c.Server, err = mapServer(server, env); err != nil {
+		errs = append(errs, err)
+	}
+	proxy := "lab"
+	if p.Proxy != nil {
+		proxy = *p.Proxy
+	}
+	if c.Proxy, err = mapProxy("proxy", proxy, env); err != nil {
+		errs = append(errs, err)
+	}
+	if p.UserProxy != nil {
+		if c.UserProxy, err = mapProxy("user_proxy", *p.UserProxy, env); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.ProxyFallback != nil {
+		c.ProxyFallback = *p.ProxyFallback
+	}
+	c.Bypass = Bypass(slices.Clone(p.Bypass))
+	if pc := p.ProxyCredentials; pc != nil {
+		c.Credentials = &Credentials{User: pc.User, Password: pc.Password.Reveal()}
+	}
+	if len(p.AuthSchemes) > 0 {
+		c.AuthSchemes = slices.Clone(p.AuthSchemes)
+	}
+	dnsList := p.DNS
+	if len(dnsList) == 0 {
+		dnsList = []string{"lab"}
+	}
+	for _, d := range dnsList {
+		addr, err := mapDNS(d, env)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		c.DNS = append(c.DNS, addr)
+	}
+	for _, h := range p.Hosts {
+		ip, err := netip.ParseAddr(h.Address)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("hosts entry %s: %q is not an IP address", h.Host, h.Address))
+			continue
+		}
+		if c.Hosts == nil {
+			c.Hosts = map[string]netip.Addr{}
+		}
+		c.Hosts[cacheKey(h.Host)] = ip
+	}
+	if p.TrustLabCA != nil {
+		c.TrustLabCA = *p.TrustLabCA
+	}
+	versions := p.TLSVersions
+	if len(versions) == 0 {
+		versions = []string{"1.2", "1.3"}
+		if c.Generation == Legacy {
+			versions = []string{"1.0", "1.1", "1.2"}
+		}
+	}
+	for _, v := range versions {
+		n, ok := tlsVersionNames[v]
+		if !ok {
+			errs = append(errs, fmt.Errorf("tls version %q is not 1.0, 1.1, 1.2 or 1.3", v))
+			continue
+		}
+		if c.TLSMin == 0 || n < c.TLSMin {
+			c.TLSMin = n
+		}
+		c.TLSMax = max(c.TLSMax, n)
+	}
+	for _, name := range p.CipherSuites {
+		id, ok := cipherSuiteID(name)
+		if !ok {
+			errs = append(errs, fmt.Errorf("cipher suite %q is not a Go cipher suite name", name))
+			continue
+		}
+		c.CipherSuites = append(c.CipherSuites, id)
+	}
+	if p.CheckRevocation != nil {
+		c.CheckRevocation = *p.CheckRevocation
+	}
+	if p.ClockOffset != nil {
+		c.ClockOffset = p.ClockOffset.D()
+	}
+	if t := p.Timeouts; t != nil {
+		for _, f := range []struct {
+			from interface{ D() time.Duration }
+			set  bool
+			to   *time.Duration
+		}{
+			{t.Resolve, t.Resolve != nil, &c.Timeouts.Resolve},
+			{t.Connect, t.Connect != nil, &c.Timeouts.Connect},
+			{t.Send, t.Send != nil, &c.Timeouts.Send},
+			{t.Receive, t.Receive != nil, &c.Timeouts.Receive},
+		} {
+			if f.set {
+				*f.to = f.from.D()
+			}
+		}
+	}
+	if p.TimeScale != nil {
+		if *p.TimeScale <= 0 || *p.TimeScale > 1 {
+			errs = append(errs, fmt.Errorf("time_scale must be in (0, 1], got %v", *p.TimeScale))
+		} else {
+			c.TimeScale = *p.TimeScale
+		}
+	}
+	switch p.Download {
+	case "":
+		c.Download = StackDO
+		if c.Generation == Legacy {
+			c.Download = StackBITS // DO exists from Windows 10 on
+		}
+	case "do":
+		c.Download = StackDO
+	case "bits":
+		c.Download = StackBITS
+	default:
+		errs = append(errs, fmt.Errorf("download %q is not do or bits", p.Download))
+	}
+	if p.Running != nil {
+		c.Running = *p.Running
+	}
+	c.RunningProxy = c.Proxy
+	if p.RunningProxy != nil {
+		if c.RunningProxy, err = mapProxy("running_proxy", *p.RunningProxy, env); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func mapServer(v string, env Env) (string, error) {
+	switch v {
+	case "lab":
+		if env.Server == "" {
+			return "", errors.New(`server "lab": the environment has no lab WSUS`)
+		}
+		return env.Server, nil
+	case "lab-https":
+		if env.ServerHTTPS == "" {
+			return "", errors.New(`server "lab-https": the environment has no lab WSUS over HTTPS`)
+		}
+		return env.ServerHTTPS, nil
+	}
+	return v, nil
+}
+
+func mapProxy(field, v string, env Env) (string, error) {
+	if v == "lab" {
+		if env.Proxy == "" {
+			return "", fmt.Errorf(`%s "lab": the environment has no lab proxy`, field)
+		}
+		return env.Proxy, nil
+	}
+	return v, nil
+}
+
+func mapDNS(v string, env Env) (string, error) {
+	switch v {
+	case "lab":
+		if env.DNS == "" {
+			return "", errors.New(`dns "lab": the environment has no lab DNS`)
+		}
+		return env.DNS, nil
+	case "healthy":
+		if env.HealthyDNS == "" {
+			return "", errors.New(`dns "healthy": the environment has no healthy resolver`)
+		}
+		return env.HealthyDNS, nil
+	}
+	if _, _, err := net.SplitHostPort(v); err == nil {
+		return v, nil
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
+		return net.JoinHostPort(ip.String(), "53"), nil
+	}
+	return "", fmt.Errorf("dns %q is not lab, healthy, an address or host:port", v)
+}
+
+// scaled multiplies a timeout by the time scale; zero stays zero.
+func (c *Config) scaled(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return max(time.Duration(float64(d)*c.TimeScale), time.Millisecond)
+}
+
+// clone returns a deep copy.
+func (c Config) clone() Config {
+	c.Bypass = slices.Clone(c.Bypass)
+	c.AuthSchemes = slices.Clone(c.AuthSchemes)
+	c.DNS = slices.Clone(c.DNS)
+	c.Roots = slices.Clone(c.Roots)
+	c.CipherSuites = slices.Clone(c.CipherSuites)
+	if c.Hosts != nil {
+		h := make(map[string]netip.Addr, len(c.Hosts))
+		for k, v := range c.Hosts {
+			h[k] = v
+		}
+		c.Hosts = h
+	}
+	if c.Credentials != nil {
+		cr := *c.Credentials
+		c.Credentials = &cr
+	}
+	return c
+}

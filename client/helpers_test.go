@@ -1,0 +1,223 @@
+package client_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate/wsus"
+)
+
+// testLogger routes slog to the test's output.
+func testLogger(t testing.TB) *slog.Logger {
+	if !testing.Verbose() {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// manualClock is a machine clock the test advances.
+type manualClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// testDNS is a DNS server on 127.0.0.1:0 (UDP and TCP) whose answers the
+// test controls: names in a map get A records, others NXDOMAIN with an
+// SOA, and a hook may answer first.
+type testDNS struct {
+	Addr string
+	mu   sync.Mutex
+	a    map[string]string
+	hook func(w dns.ResponseWriter, r *dns.Msg) bool
+	n    int
+}
+
+func startDNS(t testing.TB, names map[string]string) *testDNS {
+	t.Helper()
+	d := &testDNS{a: map[string]string{}}
+	for k, v := range names {
+		d.a[dns.Fqdn(strings.ToLower(k))] = v
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", pc.LocalAddr().String())
+	if err != nil {
+		pc.Close()
+		t.Skipf("tcp port for dns: %v", err)
+	}
+	d.Addr = pc.LocalAddr().String()
+	up := make(chan struct{}, 2)
+	udp := &dns.Server{PacketConn: pc, Handler: d, NotifyStartedFunc: func() { up <- struct{}{} }}
+	tcp := &dns.Server{Listener: l, Handler: d, NotifyStartedFunc: func() { up <- struct{}{} }}
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	<-up
+	<-up
+	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
+	return d
+}
+
+func (d *testDNS) set(name, addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if addr == "" {
+		delete(d.a, dns.Fqdn(name))
+		return
+	}
+	d.a[dns.Fqdn(name)] = addr
+}
+
+func (d *testDNS) setHook(h func(w dns.ResponseWriter, r *dns.Msg) bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hook = h
+}
+
+func (d *testDNS) queries() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n
+}
+
+func (d *testDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
+	d.mu.Lock()
+	d.n++
+	hook := d.hook
+	d.mu.Unlock()
+	if hook != nil && hook(w, r) {
+		return
+	}
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.RecursionAvailable = true
+	q := r.Question[0]
+	d.mu.Lock()
+	addr, ok := d.a[strings.ToLower(q.Name)]
+	d.mu.Unlock()
+	switch {
+	case !ok:
+		m.Rcode = dns.RcodeNameError
+		m.Ns = []dns.RR{soa(q.Name, 300)}
+	case q.Qtype == dns.TypeA:
+		m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP(addr)}}
+	default:
+		m.Ns = []dns.RR{soa(q.Name, 300)}
+	}
+	_ = w.WriteMsg(m)
+}
+
+func soa(name string, ttl uint32) *dns.SOA {
+	return &dns.SOA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns: "ns.test.", Mbox: "h.test.", Serial: 1, Refresh: 1, Retry: 1, Expire: 1, Minttl: ttl}
+}
+
+// emulator is a WSUS emulator behind httptest, with an optional wrapper
+// (a fault hook in front of it).
+type emulator struct {
+	srv  *httptest.Server
+	wsus *wsus.Server
+	mu   sync.Mutex
+	wrap func(w http.ResponseWriter, r *http.Request, next http.Handler) bool
+}
+
+func startEmulator(t testing.TB, o wsus.Options) *emulator {
+	t.Helper()
+	s, err := wsus.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &emulator{wsus: s}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		wrap := e.wrap
+		e.mu.Unlock()
+		if wrap != nil && wrap(w, r, s) {
+			return
+		}
+		s.ServeHTTP(w, r)
+	}))
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+func (e *emulator) setWrap(f func(w http.ResponseWriter, r *http.Request, next http.Handler) bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.wrap = f
+}
+
+func (e *emulator) port() string {
+	_, p, _ := net.SplitHostPort(e.srv.Listener.Addr().String())
+	return p
+}
+
+// labEnv is an environment with the emulator as "lab" WSUS under the name
+// wsus.lab, resolved by a test DNS server; no proxy.
+func labEnv(t testing.TB, e *emulator, d *testDNS) client.Env {
+	return client.Env{DNS: d.Addr, Server: "http://wsus.lab:" + e.port(), Logger: testLogger(t), Clock: &manualClock{}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// direct is a profile without proxy.
+func direct() scenarios.Profile { return scenarios.Profile{Proxy: ptr("")} }
+
+func run(t testing.TB, m *client.Machine) *client.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := m.Run(ctx)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return r
+}
+
+func newMachine(t testing.TB, p scenarios.Profile, env client.Env) *client.Machine {
+	t.Helper()
+	m, err := client.NewMachine(p, env)
+	if err != nil {
+		t.Fatalf("NewMachine: %v", err)
+	}
+	return m
+}
+
+func dumpResult(t testing.TB, r *client.Result) string {
+	var b strings.Builder
+	_ = r.WriteText(&b)
+	return b.String()
+}

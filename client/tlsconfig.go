@@ -1,0 +1,159 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// tlsSettings are the client's Schannel settings.
+type tlsSettings struct {
+	roots           *x509.CertPool
+	minVersion      uint16
+	maxVersion      uint16
+	cipherSuites    []uint16 // nil: Go's defaults
+	now             func() time.Time
+	checkRevocation bool
+	// fetch retrieves revocation data (a CRL) by URL, as CryptoAPI's URL
+	// retrieval does; nil disables fetching (the check is then offline).
+	fetch   func(ctx context.Context, url string) ([]byte, error)
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// config builds the crypto/tls client configuration: the trust store,
+// versions and suites, the skewed clock for validity checks, revocation
+// checking, and a client certificate callback that fails as WinHTTP does
+// when the server asks for one it cannot give (12044).
+func (s *tlsSettings) config() *tls.Config {
+	c := &tls.Config{
+		RootCAs:      s.roots,
+		MinVersion:   s.minVersion,
+		MaxVersion:   s.maxVersion,
+		CipherSuites: s.cipherSuites,
+		Time:         s.now,
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return nil, ErrClientCertNeeded
+		},
+	}
+	if s.checkRevocation {
+		c.VerifyConnection = s.verifyRevocation
+	}
+	return c
+}
+
+// verifyRevocation checks the leaf (and intermediates) against the CRLs
+// named in their CRL distribution points. A certificate without
+// distribution points passes (the lab CA need not publish any); one whose
+// CRL cannot be fetched fails as offline (CRYPT_E_REVOCATION_OFFLINE,
+// 0x80092013 under 0x80072F8F [GYO]); a listed serial fails as revoked.
+func (s *tlsSettings) verifyRevocation(cs tls.ConnectionState) error {
+	if len(cs.VerifiedChains) == 0 {
+		return nil
+	}
+	chain := cs.VerifiedChains[0]
+	for i, cert := range chain[:len(chain)-1] {
+		issuer := chain[i+1]
+		for _, dp := range cert.CRLDistributionPoints {
+			if !strings.HasPrefix(strings.ToLower(dp), "http://") {
+				continue
+			}
+			if err := s.checkCRL(cert, issuer, dp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *tlsSettings) checkCRL(cert, issuer *x509.Certificate, url string) error {
+	serial := cert.SerialNumber.Text(16)
+	if s.fetch == nil {
+		return &RevocationError{Serial: serial, Offline: true, Err: errors.New("no way to fetch " + url)}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	der, err := s.fetch(ctx, url)
+	if err != nil {
+		return &RevocationError{Serial: serial, Offline: true, Err: err}
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return &RevocationError{Serial: serial, Offline: true, Err: fmt.Errorf("parse crl %s: %w", url, err)}
+	}
+	if err := crl.CheckSignatureFrom(issuer); err != nil {
+		return &RevocationError{Serial: serial, Offline: true, Err: fmt.Errorf("crl %s signature: %w", url, err)}
+	}
+	if !crl.NextUpdate.IsZero() && s.now().After(crl.NextUpdate) {
+		return &RevocationError{Serial: serial, Offline: true, Err: fmt.Errorf("crl %s expired at %s", url, crl.NextUpdate)}
+	}
+	for _, e := range crl.RevokedCertificateEntries {
+		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
+			return &RevocationError{Serial: serial, Err: errors.New("listed in " + url)}
+		}
+	}
+	return nil
+}
+
+// crlFetcher fetches CRLs over plain HTTP, directly, through the client's
+// own resolver.
+func crlFetcher(res *resolver, timeout time.Duration) func(ctx context.Context, url string) ([]byte, error) {
+	client := &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			Proxy: nil,
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, port, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				addrs, err := res.lookup(ctx, host)
+				if err != nil {
+					return nil, err
+				}
+				d := &net.Dialer{Timeout: timeout}
+				return dialAddrs(ctx, d, addrs, port)
+			},
+			DisableKeepAlives: true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return func(ctx context.Context, url string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("crl %s: status %d", url, resp.StatusCode)
+		}
+		return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	}
+}
+
+// tlsVersionNames maps the profile's spelling to Go's.
+var tlsVersionNames = map[string]uint16{
+	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
+}
+
+// cipherSuiteID returns the ID of a suite by its Go name, secure or not.
+func cipherSuiteID(name string) (uint16, bool) {
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if cs.Name == name {
+			return cs.ID, true
+		}
+	}
+	return 0, false
+}

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -35,6 +36,13 @@ func TestAuthContextJournal(t *testing.T) {
 	if e.Conn != 3 || e.Req != 9 || e.Fault != "proxy.auth" || e.Rule != 1 || e.Status != 407 || e.Phase != faults.PhaseProxy ||
 		e.Detail != `ntlm authenticate user=LAB\alice rejected: wrong password` {
 		t.Errorf("event %+v", e)
+	}
+	if a := e.Auth; a == nil || a.Scheme != "ntlm" || a.Leg != faults.LegAuthenticate || a.User != `LAB\alice` || a.Outcome != faults.AuthRejected {
+		t.Errorf("structured auth %+v", e.Auth)
+	}
+	b, _ := json.Marshal(e)
+	if !strings.Contains(string(b), `"auth":{"scheme":"ntlm","leg":"authenticate","user":"LAB\\alice","outcome":"rejected","reason":"wrong password","status":407}`) {
+		t.Errorf("JSON %s", b)
 	}
 }
 

@@ -49,6 +49,9 @@ type Event struct {
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	Code     string        `json:"code,omitempty"` // a WU code, for reports
 	Detail   string        `json:"detail,omitempty"`
+	// Auth is the proxy authentication leg of an "auth" event: scheme,
+	// leg, user, outcome and reason, never a secret.
+	Auth *faults.AuthEvent `json:"auth,omitempty"`
 }
 
 // Journal keeps the most recent events in a ring and streams new ones to

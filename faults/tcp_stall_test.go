@@ -1,0 +1,57 @@
+package faults
+
+import (
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestTCPStallForDuration(t *testing.T) {
+	s, c := tcpPair(t)
+	var n notes
+	w := (&TCPStall{PhaseBound: PhaseBound{AfterBytes: 2}, Duration: Duration(80 * time.Millisecond)}).WrapConn(s, n.notify)
+	start := time.Now()
+	if m, err := w.Write([]byte("abcdef")); m != 6 || err != nil {
+		t.Fatalf("write: %d %v", m, err)
+	}
+	if took := time.Since(start); took < 80*time.Millisecond {
+		t.Errorf("write returned after %v, want ≥80ms", took)
+	}
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "abcdef" {
+		t.Errorf("client read %q %v", buf, err)
+	}
+	if len(n.all()) != 2 {
+		t.Errorf("notifications %q, want start and end", n.all())
+	}
+}
+
+func TestTCPStallUntilClosed(t *testing.T) {
+	s, c := tcpPair(t)
+	var n notes
+	w := (&TCPStall{}).WrapConn(s, n.notify)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := w.Write([]byte("never"))
+		errc <- err
+	}()
+	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if m, err := c.Read(make([]byte, 1)); m != 0 || err == nil {
+		t.Errorf("client read %d bytes during the stall", m)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("write returned during the stall: %v", err)
+	default:
+	}
+	w.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrInjected) {
+			t.Errorf("write after close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not end the stall")
+	}
+}

@@ -45,7 +45,11 @@ type notes struct {
 
 func (n *notes) notify(d string) { n.mu.Lock(); n.s = append(n.s, d); n.mu.Unlock() }
 
-func (n *notes) all() []string { n.mu.Lock(); defer n.mu.Unlock(); return append([]string(nil), n.s...) }
+func (n *notes) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.s...)
+}
 
 // readAll reads until an error and returns the bytes and the error (nil
 // for a clean EOF).

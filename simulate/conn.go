@@ -242,3 +242,20 @@ func (s *sockConn) Close() error {
 	s.closed.Store(true)
 	return s.Conn.Close()
 }
+
+// LocalAddr returns the socket's local address.
+func (c *faultConn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
+
+// RemoteAddr returns the client's address.
+func (c *faultConn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
+
+// SetDeadline sets the socket's deadlines.
+func (c *faultConn) SetDeadline(t time.Time) error { return c.raw.SetDeadline(t) }
+
+// SetReadDeadline sets the socket's read deadline.
+func (c *faultConn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the socket's write deadline.
+func (c *faultConn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+
+var _ net.Conn = (*faultConn)(nil)

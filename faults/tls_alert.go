@@ -24,12 +24,13 @@ func (f *TLSAlert) Validate() error {
 
 // AlertRecord returns the TLS record carrying the alert: content type 21,
 // record version TLS 1.2 (what a TLS 1.3 server writes too), level fatal
-// (warning for close_notify and user_canceled, which RFC 8446 6.1 defines
-// as warnings).
+// (2), except close_notify, which only exists as a warning (1). A fatal
+// user_canceled fails the client at once; as a warning, clients would
+// read it as an abrupt close.
 func (f *TLSAlert) AlertRecord() []byte {
 	code := TLSAlerts[f.Alert]
 	level := byte(2)
-	if code == 0 || code == 90 {
+	if code == 0 {
 		level = 1
 	}
 	return []byte{21, 3, 3, 0, 2, level, code}

@@ -261,17 +261,17 @@ func (f *ProxyAuth) basic(st *authConn, raw []byte, mode string) authAnswer {
 
 // finish applies the reject mode to a verified answer.
 func (f *ProxyAuth) finish(st *authConn, ev AuthEvent, valid bool, why, mode string) authAnswer {
+	if valid && why == "" {
+		why = "credentials were valid"
+	}
 	switch {
 	case mode == "always":
-		if valid {
-			why = "credentials were valid"
-		}
 		return f.reject(with(ev, "reject: always ("+why+")"))
 	case !valid:
 		return f.reject(with(ev, why))
 	case mode == "loop":
 		st.authed = false
-		return f.reject(with(ev, "reject: loop (credentials were valid)"))
+		return f.reject(with(ev, "reject: loop ("+why+")"))
 	}
 	st.authed, st.user, st.scheme = true, ev.User, ev.Scheme
 	ev.Outcome = AuthAccepted
@@ -279,11 +279,11 @@ func (f *ProxyAuth) finish(st *authConn, ev AuthEvent, valid bool, why, mode str
 }
 
 // checkUser looks user up among the configured users and checks the
-// password with ok. With no users configured every well-formed answer
-// counts as valid (reject: always and loop need none).
+// password with ok; the reason says why not. With no users configured every
+// well-formed answer counts as valid (reject: always and loop need none).
 func (f *ProxyAuth) checkUser(domain, user string, ok func(Credential) bool) (bool, string) {
 	if len(f.Users) == 0 {
-		return true, ""
+		return true, "no users to check"
 	}
 	known := false
 	for _, c := range f.Users {

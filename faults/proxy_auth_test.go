@@ -561,6 +561,28 @@ func TestProxyAuthRejectModes(t *testing.T) {
 	})
 }
 
+func TestProxyAuthWithoutUsers(t *testing.T) {
+	for _, tc := range []struct{ reject, reason string }{
+		{"always", "reject: always (no users to check)"},
+		{"loop", "reject: loop (no users to check)"},
+	} {
+		p := startAuthProxy(t, &ProxyAuth{Reject: tc.reject}, true)
+		rc := dialRaw(t, p.addr)
+		if r := rc.do("http://wu.example.test/", basicAuth("anyone", "anything")); r.StatusCode != 407 {
+			t.Errorf("%s basic: %d", tc.reject, r.StatusCode)
+		}
+		if ev := p.lastEvent(); ev.Reason != tc.reason {
+			t.Errorf("%s basic: %+v", tc.reject, ev)
+		}
+		if _, r := ntlmLegs(t, rc, "wu.example.test:443", `X\anyone`, "anything"); r.StatusCode != 407 {
+			t.Errorf("%s ntlm: %d", tc.reject, r.StatusCode)
+		}
+		if ev := p.lastEvent(); ev.Reason != tc.reason || ev.User != `X\anyone` {
+			t.Errorf("%s ntlm: %+v", tc.reject, ev)
+		}
+	}
+}
+
 // ntlmV1Auth builds an NTLMv1 AUTHENTICATE with extended session security
 // for challenge, as an LmCompatibilityLevel 0-2 client sends it.
 func ntlmV1Auth(t *testing.T, challenge []byte, domain, user, pass string) []byte {

@@ -78,6 +78,9 @@ type tunnel struct {
 type reqState struct {
 	status int
 	detail string
+	bytes  int64  // tunnel bytes toward the client
+	async  bool   // the tunnel outlives the handler and journals its own end
+	finish func() // journals the answer
 }
 
 // startProxy opens the proxy listener and serves it.
@@ -90,6 +93,7 @@ func (w *World) startProxy(addr string) (service, error) {
 		return nil, err
 	}
 	p := &proxyService{w: w, ln: ln, conns: map[*faultConn]struct{}{}}
+	p.mitm = w.tlsInterceptor() // tls.go: the lab CA terminates intercepted TLS
 	p.bufs.New = func() any { b := make([]byte, 128<<10); return &b }
 	p.up = newUpstream(w)
 	p.tr = &http.Transport{
@@ -323,7 +327,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	st := &reqState{}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
 	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
-	defer func() {
+	st.finish = func() {
 		status := st.status
 		if status == 0 && !connect {
 			status = pw.status
@@ -331,9 +335,18 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		if fc.ended() && st.detail == "" {
 			st.detail = "connection ended by a fault"
 		}
+		bytes := pw.bytes
+		if connect {
+			bytes = st.bytes
+		}
 		w.metrics.responses.WithLabelValues("proxy", statusClass(status)).Inc()
 		w.journal.Add(Event{Kind: EventResponse, Service: "proxy", Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
-			Method: t.Method, Path: t.Path, Class: t.Class, Status: status, Bytes: pw.bytes, Duration: time.Since(start), Detail: st.detail})
+			Method: t.Method, Path: t.Path, Class: t.Class, Status: status, Bytes: bytes, Duration: time.Since(start), Detail: st.detail})
+	}
+	defer func() {
+		if !st.async {
+			st.finish()
+		}
 	}()
 
 	// A stalled answer ends when the client gives up.

@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wufault/wufault/faults"
@@ -93,18 +96,11 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 	p.pipe(fc, br, up, pending, ev, st)
 }
 
-// needsIntercept reports whether some http.* rule, or a tcp.* rule that
-// looks inside HTTP, could fire for traffic to hostport.
+// needsIntercept reports whether some tls.* or http.* rule, or a tcp.* rule
+// that looks inside HTTP, could fire for traffic to hostport, or the
+// configuration lists the host (World.interceptWanted, tls.go).
 func (p *proxyService) needsIntercept(set *faults.Set, hostport string) bool {
-	if set.AnyForHost(hostport, "http") {
-		return true
-	}
-	for _, r := range set.Rules() {
-		if r.Layer() == "tcp" && r.Match.NeedsHTTP() && r.Match.MatchesHost(hostport) {
-			return true
-		}
-	}
-	return false
+	return p.w.interceptWanted(set, hostport)
 }
 
 // intercept looks at the first byte the client sends in the tunnel. Plain
@@ -160,10 +156,33 @@ func (c *interceptConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // NetConn returns the client connection.
 func (c *interceptConn) NetConn() net.Conn { return c.faultConn }
 
-// pipe copies an opaque tunnel both ways until both ends are done. Toward
-// the client, an unfaulted tunnel splices; pending rules are armed at the
-// first byte the origin sends (the start of the TLS handshake's answer).
+// pipe copies an opaque tunnel both ways, in two goroutines of its own,
+// and lets the handler return: net/http's connection state (its buffers
+// and the handler's deep stack) is freed, so an idle tunnel costs two
+// parked goroutines and its sockets. Both directions use idleCopy, which
+// holds no buffer (and no splice pipe) while a side has nothing to send.
+// Pending rules are armed at the first byte the origin sends (the start of
+// the TLS handshake's answer). The tunnel journals its own end.
 func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pending []armed, ev event, st *reqState) {
+	var pre []byte
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		pre = append(pre, b...)
+	}
+	if !p.enter() {
+		_ = up.Close()
+		_ = fc.Close()
+		return
+	}
+	st.async = true
+	go func() {
+		defer p.wg.Done()
+		p.tunnel(fc, pre, up, pending, ev, st)
+		st.finish()
+	}()
+}
+
+func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []armed, ev event, st *reqState) {
 	done := make(chan struct{})
 	var upBytes int64
 	if !p.enter() {
@@ -175,7 +194,7 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 		defer p.wg.Done()
 		defer close(done)
 		var err error
-		upBytes, err = copyToUpstream(up, fc, br)
+		upBytes, err = p.copyToUpstream(up, fc, pre)
 		switch {
 		case err == nil && !fc.stalling.Load():
 			_ = closeWrite(up) // the client half-closed: pass it on
@@ -187,12 +206,19 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 		}
 	}()
 
-	var err error
+	var dst io.Writer = fc
+	first := func() {}
 	if len(pending) == 0 && fc.top.Load() == nil {
-		_, err = fc.ReadFrom(up)
+		dst = countingWriter{fc.raw, &fc.out} // nothing to arm: straight to the socket
 	} else {
-		err = p.copyArming(fc, up, pending, ev)
+		first = func() {
+			for _, a := range pending {
+				p.w.arm(fc, ev, a)
+			}
+		}
 	}
+	n, err := p.idleCopy(dst, up, first)
+	st.bytes = n
 	if err == nil {
 		_ = fc.CloseWrite()
 	} else {
@@ -212,53 +238,114 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 	_ = up.Close()
 	_ = fc.Close()
 	if st.detail == "" {
-		st.detail = "tunnel closed, " + strconv.FormatInt(fc.out.Load(), 10) + " bytes to the client, " + strconv.FormatInt(upBytes, 10) + " to the origin"
+		st.detail = "tunnel closed, " + strconv.FormatInt(n, 10) + " bytes to the client, " + strconv.FormatInt(upBytes, 10) + " to the origin"
 	}
 }
 
-// copyArming copies origin bytes to the client through the write path,
-// arming pending rules at the first byte.
-func (p *proxyService) copyArming(fc *faultConn, up net.Conn, pending []armed, ev event) error {
-	bp := p.bufs.Get().(*[]byte)
-	defer p.bufs.Put(bp)
-	buf := *bp
-	first := true
+// countingWriter adds what it writes to n.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// idleCopy copies src to dst until EOF (nil) or an error. It takes a
+// buffer from the pool only once src is readable and returns it after each
+// write, so a connection that waits holds no memory beyond its socket.
+// first runs before the first byte is written.
+func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int64, error) {
+	sc, ok := src.(syscall.Conn)
+	var rc syscall.RawConn
+	if ok {
+		var err error
+		if rc, err = sc.SyscallConn(); err != nil {
+			ok = false
+		}
+	}
+	var total int64
+	started := false
 	for {
-		n, rerr := up.Read(buf)
-		if n > 0 {
-			if first {
-				first = false
-				for _, a := range pending {
-					p.w.arm(fc, ev, a)
+		var bp *[]byte
+		var n int
+		var rerr error
+		if ok {
+			err := rc.Read(func(fd uintptr) bool {
+				bp = p.bufs.Get().(*[]byte)
+				for {
+					n, rerr = syscall.Read(int(fd), *bp)
+					if rerr != syscall.EINTR {
+						break
+					}
 				}
+				if rerr == syscall.EAGAIN {
+					p.bufs.Put(bp)
+					bp = nil
+					return false
+				}
+				return true
+			})
+			if err != nil {
+				if bp != nil {
+					p.bufs.Put(bp)
+				}
+				return total, err
 			}
-			if _, werr := fc.Write(buf[:n]); werr != nil {
-				return werr
+			if n < 0 {
+				n = 0
 			}
+			if rerr != nil {
+				rerr = os.NewSyscallError("read", rerr)
+			} else if n == 0 {
+				rerr = io.EOF
+			}
+		} else {
+			bp = p.bufs.Get().(*[]byte)
+			n, rerr = src.Read(*bp)
+		}
+		if n > 0 {
+			if !started {
+				started = true
+				first()
+			}
+			m, werr := dst.Write((*bp)[:n])
+			total += int64(m)
+			if werr == nil && m < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				p.bufs.Put(bp)
+				return total, werr
+			}
+		}
+		if bp != nil {
+			p.bufs.Put(bp)
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
-				return nil
+				return total, nil
 			}
-			return rerr
+			return total, rerr
 		}
 	}
 }
 
 // copyToUpstream sends the client's bytes to the origin: what the CONNECT
-// reader already buffered, then a splice from the socket.
-func copyToUpstream(up net.Conn, fc *faultConn, br *bufio.Reader) (int64, error) {
+// reader had buffered, then the socket.
+func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte) (int64, error) {
 	var total int64
-	if n := br.Buffered(); n > 0 {
-		b, _ := br.Peek(n)
-		m, err := up.Write(b)
+	if len(pre) > 0 {
+		m, err := up.Write(pre)
 		total += int64(m)
-		_, _ = br.Discard(n)
 		if err != nil {
 			return total, err
 		}
 	}
-	n, err := io.Copy(up, fc.raw)
+	n, err := p.idleCopy(up, fc.raw, func() {})
 	fc.in.Add(n)
 	return total + n, err
 }

@@ -7,7 +7,4 @@ func (w *World) startUpstreamHTTP(addr string) (service, error) {
 	return nil, errors.New("upstream service not built yet")
 }
 
-// startUpstreamHTTPS is replaced by the upstream service's issue.
-func (w *World) startUpstreamHTTPS(addr string) (service, error) {
-	return nil, errors.New("upstream service not built yet")
-}
+// startUpstreamHTTPS lives in tls_upstream.go (the TLS side of the upstream).

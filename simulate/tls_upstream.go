@@ -16,7 +16,7 @@ import (
 // Limits of the upstream's HTTPS port toward its clients.
 const (
 	upstreamReadHeaderTimeout = 30 * time.Second
-	upstreamTLSIdleTimeout      = 2 * time.Minute
+	upstreamTLSIdleTimeout    = 2 * time.Minute
 )
 
 // upstreamHTTPS is the embedded upstream's HTTPS port (WSUS 8531): every

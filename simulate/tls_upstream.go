@@ -15,8 +15,8 @@ import (
 
 // Limits of the upstream's HTTPS port toward its clients.
 const (
-	upstreamReadHeaderTimeout = 30 * time.Second
-	upstreamTLSIdleTimeout    = 2 * time.Minute
+	tlsUpstreamHeaderTimeout = 30 * time.Second
+	tlsUpstreamIdleTimeout   = 2 * time.Minute
 )
 
 // upstreamHTTPS is the embedded upstream's HTTPS port (WSUS 8531): every
@@ -51,11 +51,11 @@ func (w *World) startUpstreamHTTPS(addr string) (service, error) {
 		return nil, err
 	}
 	s := &upstreamHTTPS{w: w, ln: ln, conns: map[*faultConn]struct{}{}}
-	s.tl = w.newTLSListener(&admitListener{Listener: ln, s: s}, "upstream-https", DefaultTLSHost)
+	s.tl = w.newTLSListener(&httpsAdmitListener{Listener: ln, s: s}, "upstream-https", DefaultTLSHost)
 	s.srv = &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: upstreamReadHeaderTimeout,
-		IdleTimeout:       upstreamTLSIdleTimeout,
+		ReadHeaderTimeout: tlsUpstreamHeaderTimeout,
+		IdleTimeout:       tlsUpstreamIdleTimeout,
 		MaxHeaderBytes:    proxyMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(w.log.With("service", "upstream-https").Handler(), slog.LevelDebug),
 	}
@@ -101,16 +101,16 @@ func (s *upstreamHTTPS) Close() error {
 	return err
 }
 
-// admitListener admits connections to the HTTPS port as the proxy admits
+// httpsAdmitListener admits connections to the HTTPS port as the proxy admits
 // its own: only allowed clients; the connection-wide tcp.* rules (empty
 // match: refuse, shaping, phase connect) armed before the first byte.
-type admitListener struct {
+type httpsAdmitListener struct {
 	net.Listener
 	s *upstreamHTTPS
 }
 
 // Accept returns the next admitted connection.
-func (l *admitListener) Accept() (net.Conn, error) {
+func (l *httpsAdmitListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {

@@ -59,6 +59,7 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 	pf.String("log-level", "warn", "log level: debug, info, warn or error")
 	pf.String("state-dir", defaultStateDir(), "directory for the lab CA and other state")
 	root.AddCommand(
+		a.caCommand(),
 		a.decodeCommand(),
 		a.faultsCommand(),
 		a.scenariosCommand(),

@@ -41,8 +41,11 @@ tmp=$(mktemp -d)
 wufault_pid=""
 dnsmasq_pid=""
 cleanup() {
-	[[ -n $wufault_pid ]] && kill "$wufault_pid" 2>/dev/null && wait "$wufault_pid" 2>/dev/null
-	[[ -n $dnsmasq_pid ]] && kill "$dnsmasq_pid" 2>/dev/null && wait "$dnsmasq_pid" 2>/dev/null
+	local pid
+	for pid in $wufault_pid $dnsmasq_pid; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

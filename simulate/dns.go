@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wufault/wufault/faults"
 )
@@ -61,6 +62,8 @@ type dnsService struct {
 	pool    sync.Pool                  // *dnsExchange
 	routeMu sync.Mutex                 // guards routes
 	routes  map[netip.Addr]netip.Addr  // client → our source address toward it
+	// counters caches the fired and acted counters by fault kind.
+	counters sync.Map
 
 	addr     string
 	udp, tcp *dns.Server
@@ -270,6 +273,7 @@ var (
 
 // refuse journals a dropped query of a client outside the allow-list.
 func (s *dnsService) refuse(remote net.Addr) {
+	s.w.metrics.conns.WithLabelValues("dns", "denied").Inc()
 	s.w.journal.Add(Event{Kind: EventDNSQuery, Service: "dns", Client: remote.String(), Detail: "client not allowed, dropped"})
 }
 
@@ -292,17 +296,15 @@ func (s *dnsService) allowed(a net.Addr) bool {
 // the zone write through, recording what was sent for the journal.
 type dnsExchange struct {
 	dns.ResponseWriter
-	s       *dnsService
-	start   time.Time
-	host    string // lowercase, no trailing dot
-	qtype   string // "A", "AAAA", …
-	qt      uint16
-	tcp     bool
-	wrote   bool
-	rcode   int
-	trunc   bool
-	hooked  int // how many fault hooks ran
-	invalid bool
+	s     *dnsService
+	start time.Time
+	host  string // lowercase, no trailing dot
+	qtype string // "A", "AAAA", …
+	qt    uint16
+	tcp   bool
+	wrote bool
+	rcode int
+	trunc bool
 }
 
 // WriteMsg sends m and notes its rcode.
@@ -343,11 +345,9 @@ func (s *dnsService) ServeDNS(rw dns.ResponseWriter, r *dns.Msg) {
 // in front of the zone.
 func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 	if r.Response {
-		x.invalid = true // never answer an answer
-		return
+		return // never answer an answer
 	}
 	if rcode := checkQuery(r); rcode != dns.RcodeSuccess {
-		x.invalid = true
 		if len(r.Question) == 1 {
 			x.host, x.qt, x.qtype = normName(r.Question[0].Name), r.Question[0].Qtype, qtypeString(r.Question[0].Qtype)
 		}
@@ -361,14 +361,51 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 		s.answer(x, r)
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.maxStall)
-	defer cancel()
+	ctx := &stallCtx{Context: s.ctx, deadline: x.start.Add(s.maxStall)}
+	defer ctx.stop()
 	h := s.base
 	for i := len(rules) - 1; i >= 0; i-- {
 		hook := rules[i].Fault.(faults.DNSHook) // SelectDNS returns only DNSHooks
 		h = &dnsLink{x: x, rule: rules[i], hook: hook, ctx: ctx, next: h}
 	}
 	h.ServeDNS(x, r)
+}
+
+// stallCtx is the context hooks get: the service's, bounded by the
+// world's MaxStall from the query's arrival. Most hooks answer at once and
+// never look at it, so the timer behind the bound is made only when a hook
+// first asks for Done or Err (a per-query context.WithTimeout was a sixth
+// of the cost of a fault answer).
+type stallCtx struct {
+	context.Context // the service's: ends at shutdown
+	deadline        time.Time
+
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (c *stallCtx) bounded() context.Context {
+	c.once.Do(func() { c.ctx, c.cancel = context.WithDeadline(c.Context, c.deadline) })
+	return c.ctx
+}
+
+// Deadline is the MaxStall bound (or the service's, if earlier).
+func (c *stallCtx) Deadline() (time.Time, bool) { return c.bounded().Deadline() }
+
+// Done closes at the bound or at shutdown.
+func (c *stallCtx) Done() <-chan struct{} { return c.bounded().Done() }
+
+// Err is context.DeadlineExceeded past the bound, context.Canceled after
+// shutdown.
+func (c *stallCtx) Err() error { return c.bounded().Err() }
+
+// stop releases the timer, if one was made.
+func (c *stallCtx) stop() {
+	c.once.Do(func() {})
+	if c.cancel != nil {
+		c.cancel()
+	}
 }
 
 // checkQuery returns the rcode for a query the server does not serve, or
@@ -412,12 +449,27 @@ type dnsLink struct {
 // ServeDNS journals the firing and runs the hook.
 func (l *dnsLink) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	x := l.x
-	x.hooked++
+	x.s.countFiring(l.rule.Kind)
 	x.s.w.journal.Add(Event{
 		Kind: EventFault, Service: "dns", Client: x.RemoteAddr().String(), Host: x.host,
 		Phase: faults.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
 	})
 	l.hook.ServeDNS(l.ctx, w, r, l.next)
+}
+
+// countFiring counts a dns hook run in the world's metrics (a dns rule
+// acts when it fires). The counters are kept per kind, sparing the label
+// lookup on every firing.
+func (s *dnsService) countFiring(kind string) {
+	c, ok := s.counters.Load(kind)
+	if !ok {
+		c, _ = s.counters.LoadOrStore(kind, &[2]prometheus.Counter{
+			s.w.metrics.fired.WithLabelValues(kind), s.w.metrics.acted.WithLabelValues(kind),
+		})
+	}
+	for _, m := range c.(*[2]prometheus.Counter) {
+		m.Inc()
+	}
 }
 
 // record journals the query with what was answered.

@@ -58,6 +58,9 @@ type Rule struct {
 	match func(err error) bool
 	// code derives the HRESULT when Code is zero.
 	code func(err error, w WinHTTPError) codes.Code
+	// jobLevel marks a job rule whose code is the job's own error
+	// (DO/BITS), not only the update-level code.
+	jobLevel bool
 }
 
 // Verdict is the classification of one failure.
@@ -126,6 +129,8 @@ var transportRules = []Rule{
 		match: isAny(syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EADDRNOTAVAIL)},
 	{Name: "connect-timeout", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [AK]",
 		match: isTimeout},
+	{Name: "connect-reset", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPConnectionError, Confidence: "medium", Source: "[L-WINHTTPERR] 12030 (accepted, then reset)",
+		match: isAny(syscall.ECONNRESET, syscall.ECONNABORTED)},
 	{Name: "connect-failed", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "medium", Source: "[L-WINHTTPERR] 12029",
 		match: func(error) bool { return true }},
 	{Name: "receive-timeout", Phases: phasesAfterConnect, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [L-TIMEOUTS]; [AK]",
@@ -274,9 +279,11 @@ var wuaRules = func() []Rule {
 // download column, rows 21, 23-25).
 var jobRules = []Rule{
 	{Name: "range-ignored-do", Stack: StackDO, Code: 0x80D05001, Confidence: "high", Source: "[KB3175743]; [L-DO]",
-		match: as[*RangeError](nil)},
+		jobLevel: true,
+		match:    as[*RangeError](nil)},
 	{Name: "range-ignored-bits", Stack: StackBITS, Code: 0x80200013, Confidence: "low", Source: "[L-BITS] (row 25)",
-		match: as[*RangeError](nil)},
+		jobLevel: true,
+		match:    as[*RangeError](nil)},
 	{Name: "no-file-url", Code: 0x80246001, Confidence: "medium", Source: "[WUERR] WU_E_DM_URLNOTAVAILABLE",
 		match: is(ErrNoFileURL)},
 	{Name: "digest-mismatch", Code: 0x80246002, Confidence: "medium", Source: "[PMP]; [WUERR] (rows 7c, 23, 24)",
@@ -290,7 +297,8 @@ var jobRules = []Rule{
 			return statusCode(e.Status)
 		}},
 	{Name: "job-no-progress-do", Stack: StackDO, Code: 0x80D02002, Confidence: "medium", Source: "[L-DO]; [L-WUCOMMON] (rows 5, 8, 9)",
-		match: as(func(e *JobError) bool { return e.NoProgress })},
+		jobLevel: true,
+		match:    as(func(e *JobError) bool { return e.NoProgress })},
 	{Name: "job-name-not-resolved", Confidence: "low", Source: "[WINERR] 0x80072EE7 in the job (row 1, inferred)",
 		match: as[*NameError](nil)},
 	{Name: "job-no-progress-bits", Stack: StackBITS, Confidence: "low", Source: "BITS NoProgressTimeout; last job error raw (3.3, inferred)",
@@ -417,7 +425,7 @@ func classifyJob(err error, gen Generation, stack Stack) Verdict {
 	default:
 		v.Code = v.WinHTTP.Code()
 	}
-	if v.JobCode == 0 {
+	if v.JobCode == 0 || r.jobLevel {
 		v.JobCode = v.Code
 	}
 	v.combine(tr, r)

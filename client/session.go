@@ -472,12 +472,11 @@ func (s *session) handshake(ctx context.Context) error {
 		plugin = ai.PlugInID
 		if ai.ServiceURL != "" {
 			root := *s.clientURL
+			root.Path = ""
 			if s.base != nil {
 				root = *s.base
-			} else {
-				root.Path = ""
 			}
-			root.Path += "/"
+			root.Path = strings.TrimSuffix(root.Path, "/") + "/"
 			if u, err := root.Parse(ai.ServiceURL); err == nil {
 				authURL = u
 			}

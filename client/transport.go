@@ -106,7 +106,12 @@ func (h *headerLimit) Read(p []byte) (int, error) {
 			h.failed = ErrHeaderSize
 		}
 		if h.failed != nil {
-			return n, h.failed
+			// Deliver only whole lines: bufio.Reader.ReadLine hands a
+			// partial line over without the error that ended it.
+			if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+				return i + 1, nil
+			}
+			return 0, h.failed
 		}
 	}
 	return n, err

@@ -1,0 +1,360 @@
+package client_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate"
+	"github.com/wufault/wufault/simulate/wsus"
+)
+
+// originHost is the name of the test's own emulator: outside the lab
+// zone, so the world's DNS forwards it to the test's resolver and the
+// world's proxy dials it like any origin on the internet.
+const originHost = "wsus.wufault.test"
+
+// labWorld is a world (proxy and DNS on loopback) in front of the test's
+// own WSUS emulator, and the environment a client gets in it.
+type labWorld struct {
+	w      *simulate.World
+	origin *emulator
+	up     *testDNS
+	env    client.Env
+	clock  *manualClock
+}
+
+// startWorld starts a world with the proxy and DNS services. The test is
+// skipped when a service is not built yet.
+func startWorld(t *testing.T, o wsus.Options) *labWorld {
+	t.Helper()
+	origin := startEmulator(t, o)
+	up := startDNS(t, map[string]string{originHost: "127.0.0.1"})
+	w, err := simulate.New(context.Background(), simulate.Options{
+		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr},
+		MaxStall: 5 * time.Second, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Skipf("world services not available yet: %v", err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	a := w.Addrs()
+	clock := &manualClock{}
+	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, HealthyDNS: up.Addr, Server: "http://" + originHost + ":" + origin.port(),
+		ServerHTTPS: "https://" + originHost + ":" + origin.port(), Logger: testLogger(t), Clock: clock}
+	if ca, err := w.LabCA(); err == nil {
+		env.LabCA = ca.Certificate()
+	}
+	return &labWorld{w: w, origin: origin, up: up, env: env, clock: clock}
+}
+
+// loadFaults decodes a YAML list of faults with the scenario loader, so
+// the tests use the same strict decoding as scenario files.
+func loadFaults(t testing.TB, list string) []faults.Spec {
+	t.Helper()
+	if strings.TrimSpace(list) == "" {
+		return nil
+	}
+	sc, err := scenarios.Load(strings.NewReader("name: test\nfaults:\n"+list), "test.yaml")
+	if err != nil {
+		t.Fatalf("faults: %v", err)
+	}
+	return sc.Faults
+}
+
+func TestWorldBaseline(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	for _, proxy := range []string{"lab", ""} {
+		t.Run("proxy="+proxy, func(t *testing.T) {
+			m := newMachine(t, scenarios.Profile{Proxy: ptr(proxy)}, lw.env)
+			r := run(t, m)
+			if r.Failed != nil || r.Downloaded != 2 {
+				t.Fatalf("baseline failed:\n%s", dumpResult(t, r))
+			}
+		})
+	}
+}
+
+// worldCase is one fault against the world and what the client must
+// report for it.
+type worldCase struct {
+	name    string
+	faults  string // YAML list items
+	profile func(p *scenarios.Profile)
+	wsus    wsus.Options
+	want    string // HRESULT
+	winhttp client.WinHTTPError
+	class   client.Class
+	job     string // job code for downloads, when checked
+	// timing marks a case about the client's timeouts: it gets brisk ones.
+	// Other cases get patient ones, so that a loaded test machine never
+	// turns a slow answer into a timeout.
+	timing bool
+}
+
+// patient are WinHTTP timeouts for cases that are not about timeouts:
+// 5 minutes, 3 s at the lab's time scale.
+func patient() *scenarios.Timeouts {
+	d := faults.Duration(5 * time.Minute)
+	return &scenarios.Timeouts{Connect: &d, Send: &d, Receive: &d}
+}
+
+// brisk are WinHTTP timeouts for cases about timeouts: send and receive
+// 100 s, 1 s at the lab's time scale — short enough for a quick test, long
+// enough that only the fault, not the test machine's load, runs them out.
+func brisk() *scenarios.Timeouts {
+	d := faults.Duration(100 * time.Second)
+	return &scenarios.Timeouts{Send: &d, Receive: &d}
+}
+
+func viaProxy(p *scenarios.Profile) { p.Proxy = ptr("lab") }
+func noProxy(p *scenarios.Profile)  { p.Proxy = ptr("") }
+
+func legacy(f func(*scenarios.Profile)) func(*scenarios.Profile) {
+	return func(p *scenarios.Profile) { f(p); p.Generation = "legacy" }
+}
+
+func bits(f func(*scenarios.Profile)) func(*scenarios.Profile) {
+	return func(p *scenarios.Profile) { f(p); p.Download = "bits" }
+}
+
+func httpsServer(f func(*scenarios.Profile)) func(*scenarios.Profile) {
+	return func(p *scenarios.Profile) { f(p); p.Server = ptr("lab-https") }
+}
+
+// worldCases: every fault kind against the world, with the exact WinHTTP
+// error and HRESULT the client must report.
+var worldCases = []worldCase{
+	// dns.*: the client resolves the WSUS name itself (no proxy).
+	{name: "dns.nxdomain", faults: "- {kind: dns.nxdomain, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.servfail", faults: "- {kind: dns.servfail, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.refused", faults: "- {kind: dns.refused, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.drop", faults: "- {kind: dns.drop, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.delay", faults: "- {kind: dns.delay, duration: 3s, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.nodata", faults: "- {kind: dns.nodata, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+	{name: "dns.truncate", faults: "- {kind: dns.truncate, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x00000000"},
+	{name: "dns.answer", faults: "- {kind: dns.answer, address: 127.0.0.2, match: {host: " + originHost + "}}", profile: noProxy,
+		want: "0x80072EFD", winhttp: 12029, class: client.ClassSelfUpdate},
+	{name: "dns.nxdomain behind the proxy", faults: "- {kind: dns.nxdomain, match: {host: " + originHost + "}}", profile: viaProxy,
+		want: "0x80244021", class: client.ClassSelfUpdate},
+
+	// tcp.*: on the client's connections to the proxy.
+	{name: "tcp.refuse", faults: "- {kind: tcp.refuse}", profile: viaProxy,
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate},
+	{name: "tcp.reset", faults: "- {kind: tcp.reset, at: body, after_bytes: 100, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan},
+	{name: "tcp.close", faults: "- {kind: tcp.close, at: body, after_bytes: 100, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan},
+	{name: "tcp.stall modern", faults: "- {kind: tcp.stall, at: headers, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x8024401C", winhttp: 12002, class: client.ClassScan, timing: true},
+	{name: "tcp.stall legacy", faults: "- {kind: tcp.stall, at: headers, match: {path: /ClientWebService/*}}", profile: legacy(viaProxy),
+		want: "0x80072EE2", winhttp: 12002, class: client.ClassScan, timing: true},
+	{name: "tcp.stall selfupdate", faults: "- {kind: tcp.stall, at: headers, match: {path: /selfupdate/*}}", profile: viaProxy,
+		want: "0x80072EE2", winhttp: 12002, class: client.ClassSelfUpdate, timing: true},
+	{name: "tcp.stall download do", faults: "- {kind: tcp.stall, at: body, match: {class: download}}", profile: viaProxy,
+		want: "0x80D02002", winhttp: 12002, class: client.ClassDownload, job: "0x80D02002", timing: true},
+	{name: "tcp.stall download bits", faults: "- {kind: tcp.stall, at: body, match: {class: download}}", profile: bits(viaProxy),
+		want: "0x80072EE2", winhttp: 12002, class: client.ClassDownload, timing: true},
+	{name: "tcp.reset download once", faults: "- {kind: tcp.reset, at: headers, match: {class: download}, when: {first: 1}}", profile: viaProxy,
+		want: "0x00000000"},
+	{name: "tcp.latency", faults: "- {kind: tcp.latency, latency: 20ms}", profile: viaProxy, want: "0x00000000"},
+	{name: "tcp.latency past the receive timeout", faults: "- {kind: tcp.latency, latency: 2s, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x8024401C", winhttp: 12002, class: client.ClassScan, timing: true},
+	{name: "tcp.bandwidth", faults: "- {kind: tcp.bandwidth, rate: 4MiB/s}", profile: viaProxy, want: "0x00000000"},
+	{name: "tcp.slice", faults: "- {kind: tcp.slice, size: 7, match: {path: /ClientWebService/*}, when: {first: 1}}", profile: viaProxy,
+		want: "0x00000000"},
+
+	// http.*: answered by the proxy's fault layer.
+	{name: "http.status 404 wuident", faults: "- {kind: http.status, status: 404, match: {path: /selfupdate/*}}", profile: viaProxy,
+		want: "0x80244019", class: client.ClassSelfUpdate},
+	{name: "http.status 502 scan", faults: "- {kind: http.status, status: 502, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80244021", class: client.ClassScan},
+	{name: "http.status 503 scan", faults: "- {kind: http.status, status: 503, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80244022", class: client.ClassScan},
+	{name: "http.status 500 html", faults: "- {kind: http.status, status: 500, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x8024401F", class: client.ClassScan},
+	{name: "http.status 501", faults: "- {kind: http.status, status: 501, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80244020", class: client.ClassScan},
+	{name: "http.status 504", faults: "- {kind: http.status, status: 504, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80244023", class: client.ClassScan},
+	{name: "http.status 403", faults: "- {kind: http.status, status: 403, match: {path: /SimpleAuthWebService/*}}", profile: viaProxy,
+		want: "0x80244018", class: client.ClassScan},
+	{name: "http.status 418", faults: "- {kind: http.status, status: 418, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x8024402B", class: client.ClassScan},
+	{name: "http.status 404 content do", faults: "- {kind: http.status, status: 404, match: {class: download}}", profile: viaProxy,
+		want: "0x80244019", class: client.ClassDownload, job: "0x80190194"},
+	{name: "http.status 503 content bits", faults: "- {kind: http.status, status: 503, match: {class: download}}", profile: bits(viaProxy),
+		want: "0x80244022", class: client.ClassDownload, job: "0x801901F7"},
+	{name: "http.malformed garbage-status", faults: "- {kind: http.malformed, variant: garbage-status, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F78", winhttp: 12152, class: client.ClassScan},
+	{name: "http.malformed bad-header", faults: "- {kind: http.malformed, variant: bad-header, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F78", winhttp: 12152, class: client.ClassScan},
+	{name: "http.malformed http09", faults: "- {kind: http.malformed, variant: http09, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F78", winhttp: 12152, class: client.ClassScan},
+	{name: "http.malformed bad-chunk", faults: "- {kind: http.malformed, variant: bad-chunk, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F97", winhttp: 12183, class: client.ClassScan},
+	{name: "http.malformed header-flood", faults: "- {kind: http.malformed, variant: header-flood, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F95", winhttp: 12181, class: client.ClassScan},
+	{name: "http.malformed huge-header", faults: "- {kind: http.malformed, variant: huge-header, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072F96", winhttp: 12182, class: client.ClassScan},
+	{name: "http.content_type wuident", faults: "- {kind: http.content_type, type: text/html, match: {path: /selfupdate/*}}", profile: viaProxy,
+		want: "0x80240038", class: client.ClassSelfUpdate},
+	{name: "http.truncate keep scan", faults: "- {kind: http.truncate, after_bytes: 200, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan},
+	{name: "http.truncate match scan modern", faults: "- {kind: http.truncate, after_bytes: 200, length: match, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80240439", class: client.ClassScan},
+	{name: "http.truncate none scan legacy", faults: "- {kind: http.truncate, after_bytes: 200, length: none, match: {path: /ClientWebService/*}}", profile: legacy(viaProxy),
+		want: "0x8024400A", class: client.ClassScan},
+	{name: "http.truncate wuident", faults: "- {kind: http.truncate, after_bytes: 60, length: match, match: {path: /selfupdate/*}}", profile: viaProxy,
+		want: "0x8024D002", class: client.ClassSelfUpdate},
+	{name: "http.corrupt content", faults: "- {kind: http.corrupt, after_bytes: 1000, match: {class: download}}", profile: viaProxy,
+		want: "0x80246002", class: client.ClassDownload},
+	{name: "http.range_ignored do", faults: "- {kind: http.range_ignored, match: {class: download}}", profile: viaProxy,
+		want: "0x80D05001", class: client.ClassDownload},
+	{name: "http.range_ignored bits", faults: "- {kind: http.range_ignored, match: {class: download}}", profile: bits(viaProxy),
+		want: "0x80200013", class: client.ClassDownload},
+	{name: "http.soap_fault modern", faults: "- {kind: http.soap_fault, match: {path: /ClientWebService/*}}", profile: viaProxy,
+		want: "0x80244007", class: client.ClassScan},
+	{name: "http.soap_fault legacy server", faults: "- {kind: http.soap_fault, match: {path: /ClientWebService/*}}", profile: legacy(viaProxy),
+		want: "0x8024400E", class: client.ClassScan},
+	{name: "http.soap_fault legacy client", faults: "- {kind: http.soap_fault, code: client, match: {path: /ClientWebService/*}}", profile: legacy(viaProxy),
+		want: "0x8024400D", class: client.ClassScan},
+	{name: "http.soap_fault ConfigChanged once", faults: "- {kind: http.soap_fault, error_code: ConfigChanged, match: {path: /ClientWebService/*}, when: {nth: 4}}", profile: viaProxy,
+		want: "0x00000000"},
+	{name: "http.redirect_loop", faults: "- {kind: http.redirect_loop, match: {path: /selfupdate/*}}", profile: viaProxy,
+		want: "0x80072F7C", winhttp: 12156, class: client.ClassSelfUpdate},
+	{name: "endless paging", wsus: wsus.Options{Seed: 1, EndlessPaging: true}, profile: viaProxy,
+		want: "0x80244010", class: client.ClassScan},
+
+	// proxy.*: the proxy's own answers.
+	{name: "proxy.auth without credentials", faults: "- {kind: proxy.auth, schemes: [basic]}", profile: viaProxy,
+		want: "0x8024401B", class: client.ClassSelfUpdate},
+	{name: "proxy.auth basic", faults: "- {kind: proxy.auth, schemes: [basic], users: [{user: alice, password: pw}]}",
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: "alice", Password: "pw"}
+		},
+		want: "0x00000000"},
+	{name: "proxy.auth basic wrong password", faults: "- {kind: proxy.auth, schemes: [basic], users: [{user: alice, password: pw}]}",
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: "alice", Password: "nope"}
+		},
+		want: "0x8024401B", class: client.ClassSelfUpdate},
+	{name: "proxy.auth ntlm", faults: `- {kind: proxy.auth, schemes: [ntlm], users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
+		},
+		want: "0x00000000"},
+	{name: "proxy.auth ntlm wrong password", faults: `- {kind: proxy.auth, schemes: [ntlm], users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "nope"}
+		},
+		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
+	{name: "proxy.auth negotiate", faults: `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
+		},
+		want: "0x00000000"},
+	{name: "proxy.auth negotiate over https", faults: `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: httpsServer(func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
+		}),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "proxy.auth scheme-mismatch", faults: `- {kind: proxy.auth, schemes: [negotiate], reject: scheme-mismatch, users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
+		},
+		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
+	{name: "proxy.auth loop", faults: `- {kind: proxy.auth, schemes: [ntlm], reject: loop, users: [{user: 'LAB\alice', password: pw}]}`,
+		profile: func(p *scenarios.Profile) {
+			viaProxy(p)
+			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
+		},
+		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
+	{name: "proxy.deny_connect", faults: "- {kind: proxy.deny_connect}", profile: httpsServer(viaProxy),
+		want: "0x80244018", class: client.ClassSelfUpdate},
+
+	// tls.*: the proxy intercepts the tunnel and presents the lab CA's
+	// certificates (trusted here unless the case says otherwise).
+	{name: "tls untrusted lab CA", faults: "- {kind: tls.cert, profile: self-signed, when: {times: 0}}", profile: httpsServer(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+}
+
+// worldSlots bounds the worlds that run at once: the lab's scaled
+// timeouts (300 ms to receive) must not be eaten by the test's own load.
+var worldSlots = make(chan struct{}, 3)
+
+func TestWorldFaults(t *testing.T) {
+	t.Parallel()
+	for _, c := range worldCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			worldSlots <- struct{}{}
+			defer func() { <-worldSlots }()
+			o := c.wsus
+			o.Seed = 1
+			lw := startWorld(t, o)
+			lw.w.Activate(c.name, 1, loadFaults(t, c.faults))
+			p := scenarios.Profile{}
+			if c.profile != nil {
+				c.profile(&p)
+			}
+			if c.timing {
+				p.Timeouts = brisk()
+			} else {
+				p.Timeouts = patient()
+			}
+			m := newMachine(t, p, lw.env)
+			r := run(t, m)
+			checkResult(t, r, c.want, c.winhttp, c.class, c.job)
+		})
+	}
+}
+
+// checkResult asserts the final code, the WinHTTP error and the class of
+// the failing request.
+func checkResult(t *testing.T, r *client.Result, want string, winhttp client.WinHTTPError, class client.Class, job string) {
+	t.Helper()
+	if r.Code.Hex() != want {
+		t.Fatalf("code %s, want %s\n%s", r.Code, want, dumpResult(t, r))
+	}
+	if want == "0x00000000" {
+		if r.Failed != nil {
+			t.Fatalf("success with a failed observation\n%s", dumpResult(t, r))
+		}
+		return
+	}
+	f := r.Failed
+	if f == nil {
+		t.Fatalf("no failed observation\n%s", dumpResult(t, r))
+	}
+	if f.WinHTTP != winhttp {
+		t.Errorf("winhttp %d, want %d\n%s", f.WinHTTP, winhttp, dumpResult(t, r))
+	}
+	if class != "" && f.Class != class {
+		t.Errorf("class %s, want %s\n%s", f.Class, class, dumpResult(t, r))
+	}
+	if job != "" && f.JobCode.Hex() != job {
+		t.Errorf("job code %s, want %s\n%s", f.JobCode, job, dumpResult(t, r))
+	}
+	if f.Confidence == "" || f.Source == "" || f.Rule == "" {
+		t.Errorf("observation without rule, confidence or source: %+v", f)
+	}
+}

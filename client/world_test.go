@@ -35,7 +35,7 @@ func startWorld(t *testing.T, o wsus.Options) *labWorld {
 	origin := startEmulator(t, o)
 	up := startDNS(t, map[string]string{originHost: "127.0.0.1"})
 	w, err := simulate.New(context.Background(), simulate.Options{
-		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr},
+		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr}, InterceptHosts: []string{originHost},
 		MaxStall: 5 * time.Second, Logger: testLogger(t),
 	})
 	if err != nil {
@@ -356,5 +356,71 @@ func checkResult(t *testing.T, r *client.Result, want string, winhttp client.Win
 	}
 	if f.Confidence == "" || f.Source == "" || f.Rule == "" {
 		t.Errorf("observation without rule, confidence or source: %+v", f)
+	}
+}
+
+func trusted(f func(*scenarios.Profile)) func(*scenarios.Profile) {
+	return httpsServer(func(p *scenarios.Profile) { f(p); p.TrustLabCA = ptr(true) })
+}
+
+// tlsCases are the tls.* faults: the world's proxy intercepts the tunnel
+// to the HTTPS WSUS name and presents the lab CA's certificates (trusted
+// by the client in these cases). The handshake fails before any request
+// reaches the origin.
+var tlsCases = []worldCase{
+	{name: "tls.cert expired", faults: "- {kind: tls.cert, profile: expired}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert not-yet-valid", faults: "- {kind: tls.cert, profile: not-yet-valid}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert wrong-host", faults: "- {kind: tls.cert, profile: wrong-host}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert self-signed", faults: "- {kind: tls.cert, profile: self-signed}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert untrusted-ca", faults: "- {kind: tls.cert, profile: untrusted-ca}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert revoked", faults: "- {kind: tls.cert, profile: revoked}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert missing-intermediate", faults: "- {kind: tls.cert, profile: missing-intermediate}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert sha1", faults: "- {kind: tls.cert, profile: sha1}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.cert no-serverauth", faults: "- {kind: tls.cert, profile: no-serverauth}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.reset", faults: "- {kind: tls.reset}", profile: trusted(viaProxy),
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate},
+	{name: "tls.alert", faults: "- {kind: tls.alert, alert: handshake_failure}", profile: trusted(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.version legacy client", faults: "- {kind: tls.version, min: '1.3'}", profile: legacy(trusted(viaProxy)),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "tls.client_cert", faults: "- {kind: tls.client_cert}", profile: trusted(viaProxy),
+		want: "0x80072F0C", winhttp: 12044, class: client.ClassSelfUpdate},
+	{name: "lab CA not trusted", faults: "- {kind: tls.cert, profile: expired, when: {times: 0}}", profile: httpsServer(viaProxy),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+	{name: "clock skew", faults: "- {kind: tls.cert, profile: expired, when: {times: 0}}",
+		profile: trusted(func(p *scenarios.Profile) { viaProxy(p); d := faults.Duration(-400 * 24 * time.Hour); p.ClockOffset = &d }),
+		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
+}
+
+func TestWorldTLSFaults(t *testing.T) {
+	t.Parallel()
+	for _, c := range tlsCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			worldSlots <- struct{}{}
+			defer func() { <-worldSlots }()
+			lw := startWorld(t, wsus.Options{Seed: 1})
+			if lw.env.LabCA == nil {
+				t.Skip("the world has no lab CA yet")
+			}
+			lw.w.Activate(c.name, 1, loadFaults(t, c.faults))
+			p := scenarios.Profile{}
+			c.profile(&p)
+			p.Timeouts = patient()
+			r := run(t, newMachine(t, p, lw.env))
+			checkResult(t, r, c.want, c.winhttp, c.class, c.job)
+			if r.Failed != nil && r.Failed.Phase != client.PhaseHandshake {
+				t.Errorf("phase %s, want handshake\n%s", r.Failed.Phase, dumpResult(t, r))
+			}
+		})
 	}
 }

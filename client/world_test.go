@@ -397,7 +397,11 @@ var tlsCases = []worldCase{
 	{name: "lab CA not trusted", faults: "- {kind: tls.cert, profile: expired, when: {times: 0}}", profile: httpsServer(viaProxy),
 		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
 	{name: "clock skew", faults: "- {kind: tls.cert, profile: expired, when: {times: 0}}",
-		profile: trusted(func(p *scenarios.Profile) { viaProxy(p); d := faults.Duration(-400 * 24 * time.Hour); p.ClockOffset = &d }),
+		profile: trusted(func(p *scenarios.Profile) {
+			viaProxy(p)
+			d := faults.Duration(-400 * 24 * time.Hour)
+			p.ClockOffset = &d
+		}),
 		want: "0x80072F8F", winhttp: 12175, class: client.ClassSelfUpdate},
 }
 

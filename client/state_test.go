@@ -1,0 +1,271 @@
+package client_test
+
+import (
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate/wsus"
+)
+
+// closedPort returns a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func wantCode(t *testing.T, r *client.Result, want string) {
+	t.Helper()
+	if r.Code.Hex() != want {
+		t.Fatalf("code %s, want %s\n%s", r.Code, want, dumpResult(t, r))
+	}
+}
+
+// A cached NXDOMAIN keeps failing after the network is fixed (retry-later
+// does not help) until the DNS cache is flushed or the negative TTL
+// (the SOA minimum, capped by MaxNegativeCacheTtl) expires on the machine
+// clock.
+func TestNegativeCache(t *testing.T) {
+	cases := []struct {
+		name   string
+		ttl    string
+		expiry time.Duration // when the cached answer expires
+	}{
+		{"soa minimum", "300s", 300 * time.Second},
+		{"capped at MaxNegativeCacheTtl", "3600s", client.MaxNegativeCacheTTL},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			lw := startWorld(t, wsus.Options{Seed: 1})
+			lw.w.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, negative_ttl: "+c.ttl+", match: {host: "+originHost+"}}"))
+			p := scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}
+			m := newMachine(t, p, lw.env)
+			r := run(t, m)
+			wantCode(t, r, "0x8024402C")
+			if ne, ok := errors.AsType[*client.NameError](r.Failed.Err); !ok || ne.Reason != client.ReasonNXDomain || ne.Cached {
+				t.Fatalf("first failure: %v", r.Failed.Err)
+			}
+			lw.w.Activate("fixed", 1, nil) // the network is fixed
+
+			r = run(t, m) // retry-later
+			wantCode(t, r, "0x8024402C")
+			if ne, ok := errors.AsType[*client.NameError](r.Failed.Err); !ok || !ne.Cached {
+				t.Fatalf("retry: want the cached NXDOMAIN, got %v", r.Failed.Err)
+			}
+			lw.clock.Advance(c.expiry - time.Second)
+			wantCode(t, run(t, m), "0x8024402C")
+			lw.clock.Advance(2 * time.Second)
+			wantCode(t, run(t, m), "0x00000000")
+
+			// flush-dns fixes it at once.
+			lw.w.Activate("nx again", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
+			m.FlushDNS()
+			wantCode(t, run(t, m), "0x8024402C")
+			lw.w.Activate("fixed", 1, nil)
+			wantCode(t, run(t, m), "0x8024402C")
+			m.FlushDNS()
+			wantCode(t, run(t, m), "0x00000000")
+		})
+	}
+}
+
+// A positive answer is cached for its TTL: a fault that starts later does
+// not hurt until the entry expires.
+func TestPositiveCache(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	m := newMachine(t, scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+	wantCode(t, run(t, m), "0x00000000")
+	if len(m.DNSCache()) == 0 {
+		t.Fatal("nothing cached")
+	}
+	lw.w.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
+	wantCode(t, run(t, m), "0x00000000")
+	lw.clock.Advance(61 * time.Second) // the test resolver's TTL is 60 s
+	wantCode(t, run(t, m), "0x8024402C")
+}
+
+// Proxy settings are read when the service starts (seed 002): a changed
+// WinHTTP proxy takes effect after restart-wu-services only.
+func TestProxyChangeNeedsRestart(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	dead := closedPort(t)
+	t.Run("set-winhttp-proxy", func(t *testing.T) {
+		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		r := run(t, m)
+		wantCode(t, r, "0x80072EFD")
+		if r.Failed.Phase != client.PhaseConnect || r.Failed.Proxy != dead {
+			t.Errorf("failed %+v", r.Failed)
+		}
+		if err := m.SetWinHTTPProxy("lab"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x80072EFD") // the running service kept the old proxy
+		m.RestartServices()
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("running_proxy", func(t *testing.T) {
+		p := scenarios.Profile{Proxy: ptr("lab"), Running: ptr(true), RunningProxy: ptr(dead), Timeouts: patient()}
+		m := newMachine(t, p, lw.env)
+		wantCode(t, run(t, m), "0x80072EFD")
+		m.RestartServices()
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("reset-winhttp-proxy", func(t *testing.T) {
+		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		wantCode(t, run(t, m), "0x80072EFD")
+		m.ResetWinHTTPProxy()
+		wantCode(t, run(t, m), "0x80072EFD")
+		m.RestartServices()
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("import-ie-proxy", func(t *testing.T) {
+		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.env)
+		wantCode(t, run(t, m), "0x80072EFD")
+		if err := m.ApplyFix("import-ie-proxy"); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ApplyFix("restart-wu-services"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x00000000")
+	})
+}
+
+// The user proxy is a fallback for detection only when policy allows
+// (SetProxyBehaviorForUpdateDetection = 1, [L-PROXY]); the reported code
+// is the last attempt's.
+func TestProxyFallback(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	dead := closedPort(t)
+	p := scenarios.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}
+	wantCode(t, run(t, newMachine(t, p, lw.env)), "0x80072EFD")
+	p.ProxyFallback = ptr(true)
+	r := run(t, newMachine(t, p, lw.env))
+	wantCode(t, r, "0x00000000")
+	if r.Observations[0].Code.Hex() != "0x80072EFD" || r.Observations[1].Code != codes.OK {
+		t.Errorf("want the failed system proxy attempt, then the user proxy's\n%s", dumpResult(t, r))
+	}
+	// Both paths fail: the last attempt's code is reported.
+	p.UserProxy = ptr("bad proxy:port")
+	wantCode(t, run(t, newMachine(t, p, lw.env)), "0x80072EFD")
+}
+
+func TestConfigurationErrors(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	cases := []struct {
+		name    string
+		profile scenarios.Profile
+		want    string
+		winhttp client.WinHTTPError
+	}{
+		{"WUServer without a scheme", scenarios.Profile{Server: ptr("wsus.corp.example:8530")}, "0x80072EE6", 12006},
+		{"WUServer without a scheme or port", scenarios.Profile{Server: ptr("wsus.corp.example")}, "0x80072EE6", 12006},
+		{"WUServer ftp", scenarios.Profile{Server: ptr("ftp://wsus.corp.example")}, "0x80072EE6", 12006},
+		{"WUServer without a host", scenarios.Profile{Server: ptr("http://")}, "0x80072EE5", 12005},
+		{"invalid proxy list", scenarios.Profile{Proxy: ptr("proxy.corp:99999")}, "0x80240030", 0},
+		{"invalid proxy scheme", scenarios.Profile{Proxy: ptr("ftp=proxy.corp:21")}, "0x80240030", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := run(t, newMachine(t, c.profile, lw.env))
+			wantCode(t, r, c.want)
+			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != "" {
+				t.Errorf("winhttp %d phase %q\n%s", r.Failed.WinHTTP, r.Failed.Phase, dumpResult(t, r))
+			}
+			if len(r.Observations) != 1 {
+				t.Errorf("a configuration error sends nothing\n%s", dumpResult(t, r))
+			}
+		})
+	}
+}
+
+// Fixes on the client side against the faults they remedy.
+func TestFixes(t *testing.T) {
+	lw := startWorld(t, wsus.Options{Seed: 1})
+	t.Run("remove-hosts-override", func(t *testing.T) {
+		p := scenarios.Profile{Proxy: ptr(""), Hosts: []scenarios.HostEntry{{Host: originHost, Address: "127.0.0.2"}}, Timeouts: patient()}
+		m := newMachine(t, p, lw.env)
+		wantCode(t, run(t, m), "0x80072EFD")
+		m.FlushDNS() // no help: hosts entries are not cache entries
+		wantCode(t, run(t, m), "0x80072EFD")
+		if err := m.ApplyFix("remove-hosts-override"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("use-public-dns", func(t *testing.T) {
+		lw := startWorld(t, wsus.Options{Seed: 1})
+		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
+		m := newMachine(t, scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+		wantCode(t, run(t, m), "0x8024402C")
+		if err := m.ApplyFix("use-public-dns"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("second resolver", func(t *testing.T) {
+		lw := startWorld(t, wsus.Options{Seed: 1})
+		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
+		p := scenarios.Profile{Proxy: ptr(""), DNS: []string{"lab", "healthy"}, Timeouts: patient()}
+		wantCode(t, run(t, newMachine(t, p, lw.env)), "0x00000000")
+	})
+	t.Run("provide-proxy-credentials", func(t *testing.T) {
+		lw := startWorld(t, wsus.Options{Seed: 1})
+		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [ntlm, basic], users: [{user: 'LAB\alice', password: pw}]}`))
+		m := newMachine(t, scenarios.Profile{Timeouts: patient()}, lw.env)
+		wantCode(t, run(t, m), "0x8024401B")
+		m.SetProxyCredentials(`LAB\alice`, "pw")
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("enable-negotiate", func(t *testing.T) {
+		lw := startWorld(t, wsus.Options{Seed: 1})
+		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`))
+		p := scenarios.Profile{AuthSchemes: []string{"basic"}, ProxyCredentials: &faults.Credential{User: `LAB\alice`, Password: "pw"}, Timeouts: patient()}
+		m := newMachine(t, p, lw.env)
+		wantCode(t, run(t, m), "0x8024401B")
+		if err := m.ApplyFix("enable-negotiate"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("raise-timeouts", func(t *testing.T) {
+		lw := startWorld(t, wsus.Options{Seed: 1})
+		lw.w.Activate("slow", 1, loadFaults(t, "- {kind: tcp.latency, latency: 1500ms, match: {path: /ClientWebService/*}, when: {first: 2}}"))
+		m := newMachine(t, scenarios.Profile{Timeouts: brisk()}, lw.env)
+		wantCode(t, run(t, m), "0x8024401C")
+		if err := m.ApplyFix("raise-timeouts"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("no client effect", func(t *testing.T) {
+		m := newMachine(t, scenarios.Profile{}, lw.env)
+		for _, id := range []string{"open-firewall", "allow-range-requests"} {
+			if err := m.ApplyFix(id); !errors.Is(err, client.ErrWorldFix) {
+				t.Errorf("%s: %v, want ErrWorldFix", id, err)
+			}
+		}
+		for _, f := range scenarios.Fixes {
+			if f.ID == "provide-proxy-credentials" || f.ID == "open-firewall" || f.ID == "allow-range-requests" {
+				continue
+			}
+			if err := m.ApplyFix(f.ID); err != nil {
+				t.Errorf("%s: %v", f.ID, err)
+			}
+		}
+		if err := m.ApplyFix("flush-dsn"); err == nil {
+			t.Error("unknown fix accepted")
+		}
+	})
+}

@@ -159,10 +159,13 @@ func (c *interceptConn) NetConn() net.Conn { return c.faultConn }
 // pipe copies an opaque tunnel both ways, in two goroutines of its own,
 // and lets the handler return: net/http's connection state (its buffers
 // and the handler's deep stack) is freed, so an idle tunnel costs two
-// parked goroutines and its sockets. Both directions use idleCopy, which
-// holds no buffer (and no splice pipe) while a side has nothing to send.
-// Pending rules are armed at the first byte the origin sends (the start of
-// the TLS handshake's answer). The tunnel journals its own end.
+// parked goroutines and its sockets. Toward the client, an unfaulted
+// tunnel splices in the kernel once the origin first sends (Go's splice
+// then keeps a pipe pair until the tunnel ends, two descriptors; a tunnel
+// that never carried data holds none); with faults, and toward the origin,
+// idleCopy holds no buffer while a side has nothing to send. Pending rules
+// are armed at the first byte the origin sends (the start of the TLS
+// handshake's answer). The tunnel journals its own end.
 func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pending []armed, ev event, st *reqState) {
 	var pre []byte
 	if n := br.Buffered(); n > 0 {
@@ -217,7 +220,13 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 			}
 		}
 	}
-	n, err := p.idleCopy(dst, up, first)
+	var n int64
+	var err error
+	if _, direct := dst.(countingWriter); direct {
+		n, err = spliceCopy(fc, up)
+	} else {
+		n, err = p.idleCopy(dst, up, first)
+	}
 	st.bytes = n
 	if err == nil {
 		_ = fc.CloseWrite()
@@ -356,4 +365,28 @@ func closeWrite(c net.Conn) error {
 		return h.CloseWrite()
 	}
 	return c.Close()
+}
+
+// spliceCopy waits, holding nothing, until up has data, then splices it to
+// the client socket in the kernel (TCP to TCP) until EOF.
+func spliceCopy(fc *faultConn, up net.Conn) (int64, error) {
+	if sc, ok := up.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			var one [1]byte
+			err := rc.Read(func(fd uintptr) bool {
+				_, _, e := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+				return e != syscall.EAGAIN
+			})
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	rf, ok := fc.raw.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(countingWriter{fc.raw, &fc.out}, up)
+	}
+	n, err := rf.ReadFrom(up)
+	fc.out.Add(n)
+	return n, err
 }

@@ -160,3 +160,30 @@ func TestRevokedOpenSSL(t *testing.T) {
 		t.Fatalf("s_client -status: no revoked staple in\n%s", out)
 	}
 }
+
+// TestHandshakeFaultsOpenSSL runs openssl s_client against the handshake
+// faults: what OpenSSL reports for each.
+func TestHandshakeFaultsOpenSSL(t *testing.T) {
+	bin := openssl(t)
+	w, addr, _ := tlsEndpoint(t, Options{}, nil)
+	for _, tc := range []struct {
+		name string
+		spec faults.Spec
+		args []string
+		want string
+	}{
+		{"tls.reset", faults.Spec{Kind: "tls.reset", Fault: &faults.TLSReset{}}, nil, "errno=104"}, // ECONNRESET
+		{"tls.alert", faults.Spec{Kind: "tls.alert", Fault: &faults.TLSAlert{Alert: "handshake_failure"}}, nil, "SSL alert number 40"},
+		{"tls.alert unknown_ca", faults.Spec{Kind: "tls.alert", Fault: &faults.TLSAlert{Alert: "unknown_ca"}}, nil, "SSL alert number 48"},
+		{"tls.version", faults.Spec{Kind: "tls.version", Fault: &faults.TLSVersion{Min: "1.3"}}, []string{"-tls1_2"}, "SSL alert number 70"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			activate(t, w, tc.spec)
+			args := append([]string{"s_client", "-connect", addr, "-servername", "wsus.lab", "-no-CAfile", "-no-CApath", "-no-CAstore"}, tc.args...)
+			out, err := runOpenSSL(t, bin, args...)
+			if err == nil || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %v, want failure with %q in\n%s", err, tc.want, out)
+			}
+		})
+	}
+}

@@ -138,6 +138,10 @@ func (c *faultConn) CloseWrite() error {
 // kernel answers a close with unread bytes by a reset.
 const lingerDrain = 500 * time.Millisecond
 
+// drainOnClose bounds how long a closing connection waits for a client
+// that does not read the bytes a wrapper still holds.
+const drainOnClose = 30 * time.Second
+
 // Close closes the connection through its write path (wrappers end their
 // waits). After a fault's FIN it first swallows what the client still
 // sends, briefly, so the FIN is not followed by a reset.
@@ -146,6 +150,14 @@ func (c *faultConn) Close() error {
 	c.closeOnce.Do(func() {
 		if t := c.stallTimer.Load(); t != nil {
 			t.Stop()
+		}
+		// Bytes a wrapper still holds (latency) go out first: net/http
+		// closes right after the last write of a "Connection: close" answer.
+		if t := c.top.Load(); t != nil && !c.sock.closed.Load() && !c.sock.aborted.Load() {
+			if d, ok := t.c.(faults.Drainer); ok {
+				_ = c.raw.SetWriteDeadline(time.Now().Add(drainOnClose))
+				_ = d.Drain()
+			}
 		}
 		if c.sock.halfClosed.Load() && !c.sock.aborted.Load() && !c.sock.closed.Load() {
 			_ = c.raw.SetReadDeadline(time.Now().Add(lingerDrain))

@@ -347,3 +347,24 @@ func TestProxyDenyConnect(t *testing.T) {
 		t.Errorf("hits %+v, want 2 matched, 1 fired", h)
 	}
 }
+
+// Bytes a latency line still holds when net/http closes a
+// "Connection: close" answer reach the client before the close.
+func TestProxyLatencyFlushesOnClose(t *testing.T) {
+	w := proxyWorld(t, Options{})
+	o := origin(t, false)
+	activate(t, w, spec("tcp.latency", &faults.TCPLatency{Latency: faults.Duration(50 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}))
+	c := client(t, w, nil, 5*time.Second)
+	c.Transport.(*http.Transport).DisableKeepAlives = true
+	for range 3 {
+		resp, err := c.Get(o.URL + "/blob/30000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || len(b) != 30000 {
+			t.Fatalf("%d bytes, %v", len(b), err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/wufault/wufault/faults"
 )
@@ -84,5 +87,44 @@ func TestUpstreamHTTPS(t *testing.T) {
 	})
 	if _, err = c.Get("https://" + addr + "/ClientWebService/wusserverversion.xml"); err != nil {
 		t.Fatalf("after first: 1: %v", err)
+	}
+}
+
+// TestUpstreamHTTPSLifecycle checks that Close ends everything the HTTPS
+// port started: an idle keep-alive connection, a client stuck in the
+// middle of its handshake, the accept loop.
+func TestUpstreamHTTPSLifecycle(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	w, err := New(context.Background(), Options{UpstreamHTTPS: "127.0.0.1:0", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := w.Addrs().UpstreamHTTPS
+	ca, _ := w.LabCA()
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Certificate())
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "wsus.lab"}}
+	resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + "/ClientWebService/wusserverversion.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	stuck, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	if _, err := stuck.Write(clientHello(t, "wsus.lab")[:20]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // let the handshake start
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	tr.CloseIdleConnections()
+	_ = stuck.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, stuck); err != nil {
+		t.Errorf("stuck client: %v, want EOF at Close", err)
 	}
 }

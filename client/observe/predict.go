@@ -1,0 +1,227 @@
+package observe
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wufault/wufault/codes"
+)
+
+// Confidence grades a signature→code mapping, with the words of
+// reference/wu-codes.md section 4 (and of scenario files).
+type Confidence string
+
+// Confidences, strongest first.
+const (
+	High       Confidence = "high"
+	MediumHigh Confidence = "medium-high"
+	Medium     Confidence = "medium"
+	MediumLow  Confidence = "medium-low"
+	Low        Confidence = "low"
+)
+
+// Signature names what the wire showed, independent of any fault that was
+// injected: the analyzer never learns the scenario.
+type Signature string
+
+// Signatures the analyzer reports.
+const (
+	SigDNSNXDomain      Signature = "dns.nxdomain"            // RCODE 3
+	SigDNSServFail      Signature = "dns.servfail"            // RCODE 2
+	SigDNSRefused       Signature = "dns.refused"             // RCODE 5
+	SigDNSNoData        Signature = "dns.nodata"              // NOERROR, no answer for A/AAAA
+	SigDNSNoAnswer      Signature = "dns.no_answer"           // a query never answered
+	SigDNSOther         Signature = "dns.rcode"               // another failing RCODE
+	SigTCPRefused       Signature = "tcp.refused"             // SYN answered by RST
+	SigTCPSYNTimeout    Signature = "tcp.syn_timeout"         // SYN never answered
+	SigTCPReset         Signature = "tcp.reset"               // RST from the server on an open connection
+	SigTCPClientReset   Signature = "tcp.client_reset"        // RST from the client (it gave up or cancelled)
+	SigTCPFINMidBody    Signature = "tcp.fin_mid_body"        // FIN before Content-Length or the last chunk
+	SigTCPFINNoResponse Signature = "tcp.fin_no_response"     // FIN after the request, nothing answered
+	SigStall            Signature = "tcp.stall"               // a gap longer than the threshold
+	SigTLSReset         Signature = "tls.reset_after_hello"   // RST or FIN right after the ClientHello
+	SigTLSAlert         Signature = "tls.alert"               // a fatal alert from the server
+	SigTLSClientAlert   Signature = "tls.client_alert"        // a fatal alert from the client (it rejected the server)
+	SigTLSCertRequest   Signature = "tls.certificate_request" // the server asked for a client certificate
+	SigHTTPStatus       Signature = "http.status"             // a failing HTTP status
+	SigHTTPSOAPFault    Signature = "http.soap_fault"         // a SOAP Fault body
+	SigHTTPMalformed    Signature = "http.malformed"          // the reply is not HTTP
+	SigProxyAuth        Signature = "proxy.auth"              // 407 from a proxy
+	SigProxyDenied      Signature = "proxy.deny_connect"      // CONNECT answered with another failure status
+)
+
+// Class is what the client was doing, guessed from the path or host name:
+// scan, selfupdate, redirector, download (the words of faults.Class), or
+// "" when unknown.
+type Class string
+
+// Classes.
+const (
+	ClassScan       Class = "scan"
+	ClassSelfUpdate Class = "selfupdate"
+	ClassRedirector Class = "redirector"
+	ClassDownload   Class = "download"
+)
+
+// Prediction is the Windows Update code a signature predicts, with the
+// reference row, its source tags and its confidence.
+type Prediction struct {
+	Code       codes.Code `json:"code"`
+	Name       string     `json:"name,omitempty"`
+	Confidence Confidence `json:"confidence"`
+	// Source holds the reference's evidence tags ("[L-WINHTTPERR] 12029").
+	Source string `json:"source"`
+	// Row is the reference row: "section 4 #6", "section 3.2".
+	Row string `json:"row"`
+	// Alt lists codes the same signature gives in other conditions.
+	Alt []AltCode `json:"alt,omitempty"`
+}
+
+// AltCode is another code a signature may produce, and when.
+type AltCode struct {
+	Code codes.Code `json:"code"`
+	When string     `json:"when"`
+}
+
+func (p Prediction) String() string {
+	s := fmt.Sprintf("%s %s confidence, %s %s", p.Code, p.Confidence, p.Row, p.Source)
+	for _, a := range p.Alt {
+		s += fmt.Sprintf("; %s %s", a.When, a.Code.Hex())
+	}
+	return s
+}
+
+func pred(c codes.Code, conf Confidence, row, source string, alt ...AltCode) *Prediction {
+	p := &Prediction{Code: c, Confidence: conf, Row: row, Source: source, Alt: alt}
+	if in, ok := codes.Lookup(c); ok {
+		p.Name = in.Name
+	}
+	return p
+}
+
+// Predict maps a signature seen for a request of class c to the code WUA
+// is expected to report, following reference/wu-codes.md section 4 (and
+// 3.2 for statuses). status is the HTTP status for SigHTTPStatus,
+// SigProxyAuth and SigProxyDenied; phase is where a stall or reset hit
+// ("request", "headers", "body"). It returns nil for signatures that
+// predict nothing (a client's own reset).
+func Predict(sig Signature, c Class, status int, phase string) *Prediction {
+	download := c == ClassDownload
+	switch sig {
+	case SigDNSNXDomain:
+		if download {
+			return pred(0x80072EE7, Low, "section 4 #1", "inferred (BITS job error); DO unverified")
+		}
+		return pred(0x8024402C, High, "section 4 #1", "[H] [L-402C] [TW-402C]",
+			AltCode{0x80072EE7, "download path (BITS job)"})
+	case SigDNSServFail, SigDNSRefused, SigDNSOther:
+		if download {
+			return pred(0x80072EE7, Low, "section 4 #2", "inferred")
+		}
+		return pred(0x8024402C, Medium, "section 4 #2", "inferred (the OS resolver fails → WinHTTP 12007)",
+			AltCode{0x80072EE7, "download path (BITS job)"})
+	case SigDNSNoData, SigDNSNoAnswer:
+		if download {
+			return pred(0x80072EE7, Low, "section 4 #3", "inferred")
+		}
+		return pred(0x8024402C, MediumLow, "section 4 #3", "[L-TIMEOUTS]; inferred",
+			AltCode{0x80072EE2, "if WUA sets a resolve timeout (unknown)"})
+	case SigTCPRefused:
+		return pred(0x80072EFD, High, "section 4 #4", "[L-WINHTTPERR] 12029; [L-DLERR]")
+	case SigTCPSYNTimeout:
+		return pred(0x80072EE2, Medium, "section 4 #5", "[L-WINHTTPERR] 12002; [AK]",
+			AltCode{0x80072EFD, "possible instead"}, AltCode{0x80D02002, "download via DO, after the no-progress window"})
+	case SigTCPReset:
+		return pred(0x80072EFE, MediumHigh, "section 4 #6", "[L-WINHTTPERR] 12030")
+	case SigTCPFINMidBody:
+		return pred(0x80072EFE, Medium, "section 4 #7 (a)(b)", "inferred from 12030 semantics")
+	case SigTCPFINNoResponse:
+		return pred(0x80072EFE, Medium, "section 4 #6", "[L-WINHTTPERR] 12030 (\"terminated by the server\")")
+	case SigStall:
+		if download {
+			return pred(0x80D02002, MediumLow, "section 4 #8/#9", "[L-DO]; BITS retries instead",
+				AltCode{0x80072EE2, "BITS job (transient, retried)"})
+		}
+		row := "section 4 #9"
+		if phase == "body" || phase == "headers" {
+			row = "section 4 #8"
+		}
+		return pred(0x80072EE2, Medium, row, "[L-TIMEOUTS] [AK]; [CM-401C]",
+			AltCode{0x8024401C, "Windows 10+ talking SOAP to WSUS (NWS timeout)"})
+	case SigTLSReset:
+		return pred(0x80072EFE, High, "section 4 #10", "[L-2EFE] [L-DLERR] [LU8]")
+	case SigTLSAlert:
+		return pred(0x80072F8F, Medium, "section 4 #11", "[L-2EFE] [L-WUCOMMON]; which of 12030/12175 inferred",
+			AltCode{0x80072EFE, "if the server aborts the TCP connection instead"})
+	case SigTLSClientAlert:
+		return pred(0x80072F8F, High, "section 4 #12-#16", "[H] (WinHTTP C API folds certificate errors into 12175) [L-2F8F]")
+	case SigTLSCertRequest:
+		return pred(0x80072F0C, High, "section 4 #17", "[L-SCAN]")
+	case SigProxyAuth:
+		if download {
+			return pred(0x80190197, Low, "section 4 #18", "[L-BITS]; inferred",
+				AltCode{0x8024401B, "update level (probably)"})
+		}
+		return pred(0x8024401B, High, "section 4 #18", "[L-WUCOMMON] [L-SCAN] [KTC]",
+			AltCode{0x80072EEF, "a failing NTLM/Negotiate exchange [KB902093]"}, AltCode{0x8024401C, "one Windows 10+ report [ALI]"})
+	case SigProxyDenied:
+		c, ok := StatusCode(status)
+		if !ok {
+			c = 0x8024402B
+		}
+		return pred(c, Low, "section 4 #20", "inferred; [L-SCAN]",
+			AltCode{0x80072EFD, "if WinHTTP does not hand the proxy status to WUA"})
+	case SigHTTPStatus:
+		if download {
+			if b, ok := BITSStatusCode(status); ok {
+				alt := []AltCode{}
+				if u, ok := StatusCode(status); ok {
+					alt = append(alt, AltCode{u, "update level (observed for 404 [GG])"})
+				}
+				return pred(b, Medium, "section 4 #21", "[L-BITS] [GG]", alt...)
+			}
+		}
+		c, ok := StatusCode(status)
+		if !ok {
+			return nil
+		}
+		return pred(c, StatusConfidence(status), "section 3.2 / 4 #21", "[H] [L-WUANET]")
+	case SigHTTPSOAPFault:
+		return pred(0x80244007, Medium, "section 3.2 (SOAP faults)", "[L-4007]",
+			AltCode{0x8024400E, "legacy client, soap error code 400 (Server)"}, AltCode{0x8024400D, "legacy client, soap error code 300 (Client)"})
+	case SigHTTPMalformed:
+		return pred(0x80072F78, High, "section 4 #22", "[LU76] [ES1] [L-WINHTTPERR] 12152")
+	}
+	return nil
+}
+
+// ClassOf guesses the request class from a URL path and a host name, the
+// way reference section 6 lays out the endpoints. Either may be empty.
+func ClassOf(host, path string) Class {
+	p := strings.ToLower(path)
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	switch {
+	case strings.Contains(p, "wuident.cab") || strings.Contains(p, "/selfupdate/"):
+		return ClassSelfUpdate
+	case strings.Contains(p, "wuredir.cab") || strings.HasPrefix(p, "/sls/") || strings.HasPrefix(h, "sls.") || strings.HasPrefix(h, "slscr."):
+		return ClassRedirector
+	case strings.Contains(p, ".asmx") || strings.Contains(p, "clientwebservice") || strings.Contains(p, "simpleauthwebservice") || strings.Contains(p, "reportingwebservice"):
+		return ClassScan
+	case strings.HasPrefix(p, "/content/") || strings.Contains(p, "/msdownload/") || strings.Contains(p, "/filestreamingservice/") ||
+		strings.HasSuffix(p, ".cab") || strings.HasSuffix(p, ".psf") || strings.HasSuffix(p, ".esd") || strings.HasSuffix(p, ".exe") || strings.HasSuffix(p, ".msu"):
+		return ClassDownload
+	}
+	if p != "" {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(h, "fe3") || strings.HasPrefix(h, "fe2") || h == "update.microsoft.com" || h == "www.update.microsoft.com":
+		return ClassScan
+	case strings.Contains(h, "download.windowsupdate.com") || strings.Contains(h, "dl.delivery.mp.microsoft.com"):
+		return ClassDownload
+	}
+	return ""
+}

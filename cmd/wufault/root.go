@@ -64,6 +64,7 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 		a.faultsCommand(),
 		a.scenariosCommand(),
 		a.serveCommand(),
+		a.probeCommand(),
 		a.logsCommand(), a.analyzeCommand(),
 	)
 	return root

@@ -103,9 +103,10 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 	} else {
 		err = s.run(ctx)
 	}
-	if ctx.Err() != nil && err != nil && s.fail != nil && errors.Is(s.fail.Err, ctx.Err()) {
+	if ctx.Err() != nil {
 		return nil, fmt.Errorf("client: session cancelled: %w", ctx.Err())
 	}
+	_ = err // the failure is in s.fail
 	r := &Result{Observations: s.obs, Updates: len(s.revisions), Downloaded: s.downloaded, Start: start,
 		Duration: Duration(time.Since(start))}
 	if s.fail != nil {

@@ -1,0 +1,166 @@
+package client_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate"
+)
+
+// startLab starts a world with its own emulator: proxy, DNS and the
+// upstream ports that are built. The environment maps "lab" to them the
+// way the lab command does: WSUS http://wsus.lab:<http port> and
+// https://wsus.lab:<https port>. Tests that need a port that is not built
+// yet are skipped.
+func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manualClock) {
+	t.Helper()
+	o := simulate.Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", MaxStall: 5 * time.Second, Logger: testLogger(t)}
+	for _, n := range need {
+		switch n {
+		case "http":
+			o.UpstreamHTTP = "127.0.0.1:0"
+		case "https":
+			o.UpstreamHTTPS = "127.0.0.1:0"
+		}
+	}
+	w, err := simulate.New(context.Background(), o)
+	if err != nil {
+		t.Skipf("the world's %v upstream is not available yet: %v", need, err)
+	}
+	t.Cleanup(func() { _ = w.Close() })
+	a := w.Addrs()
+	clock := &manualClock{}
+	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, Logger: testLogger(t), Clock: clock}
+	if _, p, err := net.SplitHostPort(a.UpstreamHTTP); err == nil {
+		env.Server = "http://wsus.lab:" + p
+	}
+	if _, p, err := net.SplitHostPort(a.UpstreamHTTPS); err == nil {
+		env.ServerHTTPS = "https://wsus.lab:" + p
+	}
+	ca, err := w.LabCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.LabCA = ca.Certificate()
+	return w, env, clock
+}
+
+// The lab's default client: WSUS "lab" over HTTP, through the world's
+// proxy, with the world's DNS.
+func TestLabDefault(t *testing.T) {
+	w, env, _ := startLab(t, "http")
+	_ = w
+	for _, proxy := range []string{"lab", ""} {
+		r := run(t, newMachine(t, scenarios.Profile{Proxy: ptr(proxy), Timeouts: patient()}, env))
+		wantCode(t, r, "0x00000000")
+		if r.Downloaded == 0 {
+			t.Errorf("nothing downloaded\n%s", dumpResult(t, r))
+		}
+	}
+}
+
+// WSUS over HTTPS on the world's upstream port: the lab CA is trusted only
+// after trust-lab-ca.
+func TestLabHTTPS(t *testing.T) {
+	w, env, _ := startLab(t, "https")
+	for _, proxy := range []string{"", "lab"} {
+		t.Run("proxy="+proxy, func(t *testing.T) {
+			p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(proxy), Timeouts: patient()}
+			m := newMachine(t, p, env)
+			r := run(t, m)
+			wantCode(t, r, "0x80072F8F")
+			if r.Failed.Rule != "cert-untrusted > winhttp-raw" {
+				t.Errorf("rule %s", r.Failed.Rule)
+			}
+			if err := m.ApplyFix("trust-lab-ca"); err != nil {
+				t.Fatal(err)
+			}
+			r = run(t, m)
+			wantCode(t, r, "0x00000000")
+			if r.Downloaded == 0 {
+				t.Errorf("nothing downloaded\n%s", dumpResult(t, r))
+			}
+		})
+	}
+	t.Run("tls faults on the upstream port", func(t *testing.T) {
+		cases := []struct {
+			faults  string
+			profile scenarios.Profile
+			want    string
+			winhttp client.WinHTTPError
+		}{
+			{"- {kind: tls.cert, profile: expired}", scenarios.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.cert, profile: revoked}", scenarios.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.reset}", scenarios.Profile{}, "0x80072EFE", 12030},
+			{"- {kind: tls.client_cert}", scenarios.Profile{}, "0x80072F0C", 12044},
+			{"- {kind: tls.alert, alert: protocol_version}", scenarios.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.version, min: '1.3'}", scenarios.Profile{Generation: "legacy"}, "0x80072F8F", 12175},
+		}
+		for _, c := range cases {
+			w.Activate(c.faults, 1, loadFaults(t, c.faults))
+			p := c.profile
+			p.Server, p.Proxy, p.TrustLabCA, p.Timeouts = ptr("lab-https"), ptr(""), ptr(true), patient()
+			r := run(t, newMachine(t, p, env))
+			wantCode(t, r, c.want)
+			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != client.PhaseHandshake || r.Failed.Class != client.ClassSelfUpdate {
+				t.Errorf("%s: %+v", c.faults, r.Failed)
+			}
+		}
+		w.Activate("none", 1, nil)
+	})
+	t.Run("fix-clock", func(t *testing.T) {
+		d := faults.Duration(-400 * 24 * time.Hour)
+		p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), ClockOffset: &d, Timeouts: patient()}
+		m := newMachine(t, p, env)
+		r := run(t, m)
+		wantCode(t, r, "0x80072F8F")
+		if r.Failed.Rule != "cert-expired > winhttp-raw" {
+			t.Errorf("rule %s", r.Failed.Rule)
+		}
+		m.FixClock()
+		wantCode(t, run(t, m), "0x00000000")
+	})
+	t.Run("enable-tls12-ciphers", func(t *testing.T) {
+		w.Activate("tls12 only", 1, loadFaults(t, "- {kind: tls.version, min: '1.2', max: '1.2'}"))
+		defer w.Activate("none", 1, nil)
+		p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), TLSVersions: []string{"1.0", "1.1"}, Timeouts: patient()}
+		m := newMachine(t, p, env)
+		wantCode(t, run(t, m), "0x80072F8F")
+		m.EnableTLS12Ciphers()
+		wantCode(t, run(t, m), "0x00000000")
+	})
+}
+
+// Without WSUS the client uses Microsoft Update's names on 443: in the lab
+// only the world's proxy reaches them (it routes the lab zone to the
+// emulator); directly, fe3cr resolves to the emulator's address, where
+// nothing listens on 443.
+func TestLabMicrosoftUpdate(t *testing.T) {
+	_, env, _ := startLab(t, "https")
+	p := scenarios.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
+	r := run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x00000000")
+	if r.Updates == 0 || r.Downloaded == 0 || r.Observations[0].Call != "GetConfig" ||
+		r.Observations[0].URL != "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx" {
+		t.Errorf("modern Microsoft Update flow\n%s", dumpResult(t, r))
+	}
+	p.Proxy = ptr("")
+	r = run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x80072EFD")
+}
+
+// The legacy Microsoft Update flow starts at wuredir.cab over HTTP.
+func TestLabMicrosoftUpdateLegacy(t *testing.T) {
+	_, env, _ := startLab(t, "http", "https")
+	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
+	r := run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x00000000")
+	if r.Observations[0].Call != "wuredir.cab" || r.Observations[0].Class != client.ClassRedirector {
+		t.Errorf("legacy flow\n%s", dumpResult(t, r))
+	}
+}

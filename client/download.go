@@ -71,8 +71,9 @@ func (s *session) downloadAll(ctx context.Context) error {
 func (s *session) job(ctx context.Context, f updateFile) error {
 	stack := s.cfg.Download
 	jobCall := string(stack) + " job"
+	jobStart := time.Now()
 	fail := func(err error) error {
-		o := s.record(attempt{class: ClassDownload, call: jobCall, method: http.MethodGet, url: f.URL, start: time.Now()}, nil, err)
+		o := s.record(attempt{class: ClassDownload, call: jobCall, method: http.MethodGet, url: f.URL, start: jobStart}, nil, err)
 		return s.failed(o)
 	}
 	u, err := url.Parse(f.URL)

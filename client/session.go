@@ -372,7 +372,6 @@ func (s *session) run(ctx context.Context) error {
 // locate decides the endpoints: the WUServer's, or Microsoft Update's.
 func (s *session) locate(ctx context.Context) error {
 	if s.cfg.Server != "" {
-		s.class = ClassSelfUpdate
 		u, err := parseServerURL(s.cfg.Server)
 		if err != nil {
 			o := s.record(attempt{class: ClassSelfUpdate, call: "WUServer", url: s.cfg.Server, start: time.Now()}, nil,
@@ -387,12 +386,10 @@ func (s *session) locate(ctx context.Context) error {
 		return nil
 	}
 	if s.cfg.Generation == Modern {
-		s.class = ClassScan
 		s.clientURL, _ = url.Parse(muModernClient)
 		s.authURL = s.clientURL.ResolveReference(&url.URL{Path: "/SimpleAuthWebService/SimpleAuth.asmx"})
 		return nil
 	}
-	s.class = ClassRedirector
 	redir, _ := url.Parse(muLegacyRedir)
 	var doc struct {
 		Client     urlAttr `xml:"ClientServer"`

@@ -203,12 +203,14 @@ func (t *transport) roundTrip(ctx context.Context, req *request, proxy string) (
 		if err != nil {
 			return nil, fail(ph, err)
 		}
+		before := pc.w.bytesRead()
 		resp, ph, err := t.exchange(ctx, pc, req, proxy, ps)
 		if err != nil {
 			_ = pc.c.Close()
 			// A keep-alive connection the server closed while idle:
 			// WinHTTP sends the request again on a new connection.
-			if pc.reused && retry == 0 && ph != PhaseBody && pc.w.bytesRead() == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
+			stale := errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+			if pc.reused && retry == 0 && ph != PhaseBody && pc.w.bytesRead() == before && stale {
 				t.log.Debug("http: stale keep-alive connection, retrying", "url", req.URL.String())
 				continue
 			}

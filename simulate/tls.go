@@ -415,7 +415,8 @@ func (tl *tlsListener) loop() {
 	for {
 		c, err := tl.Listener.Accept()
 		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() { // EMFILE and the like
+			if !errors.Is(err, net.ErrClosed) { // EMFILE and the like: wait, retry
+				tl.w.log.Debug("tls: accept", "service", tl.service, "err", err)
 				select {
 				case <-time.After(backoff):
 					backoff = min(2*backoff, time.Second)

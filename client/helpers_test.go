@@ -154,14 +154,26 @@ type emulator struct {
 	wrap func(w http.ResponseWriter, r *http.Request, next http.Handler) bool
 }
 
+// contentHost, as wsus.Options.ContentBaseURL, makes the emulator name
+// its content http://content.wufault.test:<its port>.
+const contentHost = "content.wufault.test"
+
 func startEmulator(t testing.TB, o wsus.Options) *emulator {
 	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.ContentBaseURL == contentHost {
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		o.ContentBaseURL = "http://" + contentHost + ":" + port
+	}
 	s, err := wsus.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &emulator{wsus: s}
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		wrap := e.wrap
 		e.mu.Unlock()
@@ -170,6 +182,9 @@ func startEmulator(t testing.TB, o wsus.Options) *emulator {
 		}
 		s.ServeHTTP(w, r)
 	}))
+	e.srv.Listener.Close()
+	e.srv.Listener = l
+	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	return e
 }

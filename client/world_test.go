@@ -33,7 +33,7 @@ type labWorld struct {
 func startWorld(t *testing.T, o wsus.Options) *labWorld {
 	t.Helper()
 	origin := startEmulator(t, o)
-	up := startDNS(t, map[string]string{originHost: "127.0.0.1"})
+	up := startDNS(t, map[string]string{originHost: "127.0.0.1", contentHost: "127.0.0.1"})
 	w, err := simulate.New(context.Background(), simulate.Options{
 		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr}, InterceptHosts: []string{originHost},
 		MaxStall: 5 * time.Second, Logger: testLogger(t),
@@ -90,6 +90,7 @@ type worldCase struct {
 	winhttp client.WinHTTPError
 	class   client.Class
 	job     string // job code for downloads, when checked
+	phase   client.Phase
 	// timing marks a case about the client's timeouts: it gets brisk ones.
 	// Other cases get patient ones, so that a loaded test machine never
 	// turns a slow answer into a timeout.
@@ -131,7 +132,7 @@ func httpsServer(f func(*scenarios.Profile)) func(*scenarios.Profile) {
 var worldCases = []worldCase{
 	// dns.*: the client resolves the WSUS name itself (no proxy).
 	{name: "dns.nxdomain", faults: "- {kind: dns.nxdomain, match: {host: " + originHost + "}}", profile: noProxy,
-		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate, phase: client.PhaseResolve},
 	{name: "dns.servfail", faults: "- {kind: dns.servfail, match: {host: " + originHost + "}}", profile: noProxy,
 		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate},
 	{name: "dns.refused", faults: "- {kind: dns.refused, match: {host: " + originHost + "}}", profile: noProxy,
@@ -145,15 +146,20 @@ var worldCases = []worldCase{
 	{name: "dns.truncate", faults: "- {kind: dns.truncate, match: {host: " + originHost + "}}", profile: noProxy,
 		want: "0x00000000"},
 	{name: "dns.answer", faults: "- {kind: dns.answer, address: 127.0.0.2, match: {host: " + originHost + "}}", profile: noProxy,
-		want: "0x80072EFD", winhttp: 12029, class: client.ClassSelfUpdate},
+		want: "0x80072EFD", winhttp: 12029, class: client.ClassSelfUpdate, phase: client.PhaseConnect},
 	{name: "dns.nxdomain behind the proxy", faults: "- {kind: dns.nxdomain, match: {host: " + originHost + "}}", profile: viaProxy,
 		want: "0x80244021", class: client.ClassSelfUpdate},
+
+	{name: "dns.nxdomain content host", faults: "- {kind: dns.nxdomain, match: {host: " + contentHost + "}}", profile: noProxy,
+		wsus: wsus.Options{ContentBaseURL: contentHost}, want: "0x80072EE7", winhttp: 12007, class: client.ClassDownload, job: "0x80072EE7"},
+	{name: "proxy name unresolvable", profile: func(p *scenarios.Profile) { p.Proxy = ptr("proxy.wufault.test:3128") },
+		want: "0x8024402C", winhttp: 12007, class: client.ClassSelfUpdate, phase: client.PhaseResolve},
 
 	// tcp.*: on the client's connections to the proxy.
 	{name: "tcp.refuse", faults: "- {kind: tcp.refuse}", profile: viaProxy,
 		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate},
 	{name: "tcp.reset", faults: "- {kind: tcp.reset, at: body, after_bytes: 100, match: {path: /ClientWebService/*}}", profile: viaProxy,
-		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan},
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan, phase: client.PhaseBody},
 	{name: "tcp.close", faults: "- {kind: tcp.close, at: body, after_bytes: 100, match: {path: /ClientWebService/*}}", profile: viaProxy,
 		want: "0x80072EFE", winhttp: 12030, class: client.ClassScan},
 	{name: "tcp.stall modern", faults: "- {kind: tcp.stall, at: headers, match: {path: /ClientWebService/*}}", profile: viaProxy,
@@ -166,6 +172,18 @@ var worldCases = []worldCase{
 		want: "0x80D02002", winhttp: 12002, class: client.ClassDownload, job: "0x80D02002", timing: true},
 	{name: "tcp.stall download bits", faults: "- {kind: tcp.stall, at: body, match: {class: download}}", profile: bits(viaProxy),
 		want: "0x80072EE2", winhttp: 12002, class: client.ClassDownload, timing: true},
+	{name: "tcp.reset download do", faults: "- {kind: tcp.reset, at: headers, match: {class: download}}", profile: viaProxy,
+		want: "0x80D02002", winhttp: 12030, class: client.ClassDownload, job: "0x80D02002"},
+	{name: "tcp.reset download bits", faults: "- {kind: tcp.reset, at: headers, match: {class: download}}", profile: bits(viaProxy),
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassDownload, job: "0x80072EFE"},
+	{name: "tcp.reset at handshake", faults: "- {kind: tcp.reset, at: handshake}", profile: trusted(viaProxy),
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate, phase: client.PhaseHandshake},
+	{name: "tcp.reset at proxy", faults: "- {kind: tcp.reset, at: proxy}", profile: trusted(viaProxy),
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate, phase: client.PhaseProxy},
+	{name: "tcp.close at headers", faults: "- {kind: tcp.close, at: headers}", profile: viaProxy,
+		want: "0x80072EFE", winhttp: 12030, class: client.ClassSelfUpdate, phase: client.PhaseHeaders},
+	{name: "tcp.stall at handshake", faults: "- {kind: tcp.stall, at: handshake}", profile: trusted(viaProxy),
+		want: "0x80072EE2", winhttp: 12002, class: client.ClassSelfUpdate, timing: true, phase: client.PhaseHandshake},
 	{name: "tcp.reset download once", faults: "- {kind: tcp.reset, at: headers, match: {class: download}, when: {first: 1}}", profile: viaProxy,
 		want: "0x00000000"},
 	{name: "tcp.latency", faults: "- {kind: tcp.latency, latency: 20ms}", profile: viaProxy, want: "0x00000000"},
@@ -203,7 +221,7 @@ var worldCases = []worldCase{
 	{name: "http.malformed http09", faults: "- {kind: http.malformed, variant: http09, match: {path: /ClientWebService/*}}", profile: viaProxy,
 		want: "0x80072F78", winhttp: 12152, class: client.ClassScan},
 	{name: "http.malformed bad-chunk", faults: "- {kind: http.malformed, variant: bad-chunk, match: {path: /ClientWebService/*}}", profile: viaProxy,
-		want: "0x80072F97", winhttp: 12183, class: client.ClassScan},
+		want: "0x80072F97", winhttp: 12183, class: client.ClassScan, phase: client.PhaseBody},
 	{name: "http.malformed header-flood", faults: "- {kind: http.malformed, variant: header-flood, match: {path: /ClientWebService/*}}", profile: viaProxy,
 		want: "0x80072F95", winhttp: 12181, class: client.ClassScan},
 	{name: "http.malformed huge-header", faults: "- {kind: http.malformed, variant: huge-header, match: {path: /ClientWebService/*}}", profile: viaProxy,
@@ -239,7 +257,7 @@ var worldCases = []worldCase{
 
 	// proxy.*: the proxy's own answers.
 	{name: "proxy.auth without credentials", faults: "- {kind: proxy.auth, schemes: [basic]}", profile: viaProxy,
-		want: "0x8024401B", class: client.ClassSelfUpdate},
+		want: "0x8024401B", class: client.ClassSelfUpdate, phase: client.PhaseProxy},
 	{name: "proxy.auth basic", faults: "- {kind: proxy.auth, schemes: [basic], users: [{user: alice, password: pw}]}",
 		profile: func(p *scenarios.Profile) {
 			viaProxy(p)
@@ -263,7 +281,7 @@ var worldCases = []worldCase{
 			viaProxy(p)
 			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "nope"}
 		},
-		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
+		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate, phase: client.PhaseProxy},
 	{name: "proxy.auth negotiate", faults: `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`,
 		profile: func(p *scenarios.Profile) {
 			viaProxy(p)
@@ -289,7 +307,7 @@ var worldCases = []worldCase{
 		},
 		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
 	{name: "proxy.deny_connect", faults: "- {kind: proxy.deny_connect}", profile: httpsServer(viaProxy),
-		want: "0x80244018", class: client.ClassSelfUpdate},
+		want: "0x80244018", class: client.ClassSelfUpdate, phase: client.PhaseProxy},
 
 	// tls.*: the proxy intercepts the tunnel and presents the lab CA's
 	// certificates (trusted here unless the case says otherwise).
@@ -324,6 +342,9 @@ func TestWorldFaults(t *testing.T) {
 			m := newMachine(t, p, lw.env)
 			r := run(t, m)
 			checkResult(t, r, c.want, c.winhttp, c.class, c.job)
+			if c.phase != "" && r.Failed != nil && r.Failed.Phase != c.phase {
+				t.Errorf("phase %s, want %s\n%s", r.Failed.Phase, c.phase, dumpResult(t, r))
+			}
 		})
 	}
 }
@@ -426,5 +447,22 @@ func TestWorldTLSFaults(t *testing.T) {
 				t.Errorf("phase %s, want handshake\n%s", r.Failed.Phase, dumpResult(t, r))
 			}
 		})
+	}
+}
+
+// TestWorldCoversEveryFaultKind keeps the world tests complete: every
+// registered fault kind is injected by at least one case.
+func TestWorldCoversEveryFaultKind(t *testing.T) {
+	for _, k := range faults.Kinds() {
+		found := false
+		for _, c := range append(append([]worldCase(nil), worldCases...), tlsCases...) {
+			if strings.Contains(c.faults, "kind: "+k+",") || strings.Contains(c.faults, "kind: "+k+"}") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no world test injects %s", k)
+		}
 	}
 }

@@ -61,6 +61,9 @@ type Rule struct {
 	// jobLevel marks a job rule whose code is the job's own error
 	// (DO/BITS), not only the update-level code.
 	jobLevel bool
+	// passThrough marks the rule that reports the WinHTTP error as it is:
+	// the verdict then keeps the transport rule's confidence and source.
+	passThrough bool
 }
 
 // Verdict is the classification of one failure.
@@ -177,7 +180,7 @@ var translationRules = []Rule{
 		Code: 0x8024401C, Confidence: "medium-low", Source: "[CM-401C] (WS_E_OPERATION_TIMED_OUT → 0x8024401C inferred)"},
 	{Name: "scan-timeout-legacy", Classes: []Class{ClassScan}, Generation: Legacy, WinHTTP: WinHTTPTimeout,
 		Confidence: "medium", Source: "[AK]"},
-	{Name: "winhttp-raw", Confidence: "high", Source: "[L-WINHTTPERR]; 3.3 (pass-through rule inferred, each code observed)"},
+	{Name: "winhttp-raw", Confidence: "high", Source: "[L-WINHTTPERR]; 3.3 (pass-through rule inferred, each code observed)", passThrough: true},
 }
 
 // statusCodes is reference 3.2: HTTP status → WU_E_PT_HTTP_STATUS_*.
@@ -432,7 +435,8 @@ func classifyJob(err error, gen Generation, stack Stack) Verdict {
 	return v
 }
 
-// combine records the deciding rules: the weaker confidence, both sources.
+// combine records the deciding rules: the weaker confidence, both sources
+// (a pass-through rule adds neither to a transport rule's).
 func (v *Verdict) combine(rules ...*Rule) {
 	var names, sources []string
 	for _, r := range rules {
@@ -440,6 +444,9 @@ func (v *Verdict) combine(rules ...*Rule) {
 			continue
 		}
 		names = append(names, r.Name)
+		if r.passThrough && len(sources) > 0 {
+			continue
+		}
 		if !slices.Contains(sources, r.Source) {
 			sources = append(sources, r.Source)
 		}

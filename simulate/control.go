@@ -33,6 +33,7 @@ import (
 //	GET    /journal          events as a JSON array; ?since=SEQ&limit=N&event=KIND&conn=ID&req=ID&fault=KIND
 //	GET    /journal/stream   events as JSON lines, from ?since=SEQ (default: only new ones), until the client leaves
 //	GET    /metrics          Prometheus metrics of this world
+//	POST   /reports          observations of real clients (control_report.go)
 //
 // Activating a scenario never drops connections: requests and tunnels in
 // flight keep the rules they were armed with. When a token is configured
@@ -71,6 +72,7 @@ func (w *World) startControl(addr string) (service, error) {
 	route("GET /faults", c.getFaults)
 	route("GET /journal", c.getJournal)
 	route("GET /journal/stream", c.streamJournal)
+	route("POST /reports", c.postReports) // control_report.go
 	mux.Handle("GET /metrics", c.instrument("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}})))
 	c.srv = &http.Server{
 		Handler:           c.guard(mux),

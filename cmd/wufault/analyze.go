@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wufault/wufault/client/observe"
+	"github.com/wufault/wufault/simulate"
 )
 
 func (a *app) analyzeCommand() *cobra.Command {
@@ -172,4 +176,88 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// startPcap records the world's own traffic (every packet to or from its
+// listening ports) to path, for `serve --pcap`, and returns the function
+// that stops and closes it. It never stops the world from serving: when
+// the platform or the process's privileges do not allow a capture it says
+// why on stderr and records nothing.
+func (a *app) startPcap(ctx context.Context, path string, addrs simulate.Addrs) (stop func()) {
+	stop = func() {}
+	var ports []int
+	iface := ""
+	for _, s := range []string{addrs.Proxy, addrs.DNS, addrs.UpstreamHTTP, addrs.UpstreamHTTPS} {
+		ap, err := netip.ParseAddrPort(s)
+		if err != nil {
+			continue
+		}
+		ports = append(ports, int(ap.Port()))
+		name, err := interfaceOf(ap.Addr())
+		if err != nil {
+			fmt.Fprintf(a.stderr, "warning: --pcap: %v; recording on the loopback device only\n", err)
+			name = "lo"
+		}
+		if iface != "" && name != iface {
+			fmt.Fprintf(a.stderr, "warning: --pcap: services on %s and %s; recording %s only\n", iface, name, iface)
+			continue
+		}
+		iface = name
+	}
+	if len(ports) == 0 {
+		fmt.Fprintln(a.stderr, "warning: --pcap: no proxy, DNS or upstream service to record")
+		return stop
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "warning: --pcap: %v; not recording\n", err)
+		return stop
+	}
+	end, err := observe.Capture(ctx, iface, ports, f)
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		fmt.Fprintf(a.stderr, "warning: --pcap: cannot record the world's traffic: %v\n", err)
+		return stop
+	}
+	fmt.Fprintf(a.stdout, "%-15s %s (%s, ports %v; analyse with: wufault analyze --dns-port %d %s)\n", "pcap", path, iface, ports, dnsPortOf(addrs.DNS), path)
+	return func() {
+		if err := end(); err != nil {
+			fmt.Fprintf(a.stderr, "warning: --pcap: %v\n", err)
+		}
+		if err := f.Close(); err != nil {
+			fmt.Fprintf(a.stderr, "warning: --pcap: %v\n", err)
+		}
+	}
+}
+
+// interfaceOf names the network interface that holds ip ("lo" for
+// loopback addresses).
+func interfaceOf(ip netip.Addr) (string, error) {
+	if ip.IsLoopback() {
+		return "lo", nil
+	}
+	if ip.IsUnspecified() {
+		return "", fmt.Errorf("%s listens on every interface", ip)
+	}
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return "", err
+	}
+	for _, in := range ifs {
+		as, _ := in.Addrs()
+		for _, a := range as {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == ip.Unmap() {
+				return in.Name, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no interface holds %s", ip)
+}
+
+func dnsPortOf(addr string) int {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return int(ap.Port())
+	}
+	return 53
 }

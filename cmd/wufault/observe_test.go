@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 )
 
 func TestLogsCommand(t *testing.T) {
@@ -64,4 +69,79 @@ func TestAnalyzeCommand(t *testing.T) {
 	if status != 1 || !strings.Contains(errs, "not a pcap or pcapng file") {
 		t.Errorf("not a capture: status %d, %q", status, errs)
 	}
+}
+
+// TestServePcap runs `wufault serve --pcap` with a catalog DNS fault,
+// asks the world's DNS, and analyses the recording: the world's own
+// traffic, captured where the platform allows.
+func TestServePcap(t *testing.T) {
+	dir := t.TempDir()
+	ready, pcap := filepath.Join(dir, "ready.json"), filepath.Join(dir, "world.pcap")
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuf
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--scenario", "dns-nxdomain-scan", "--proxy", "127.0.0.1:0", "--dns", "127.0.0.1:0",
+			"--upstream-http", "", "--upstream-https", "", "--control", "", "--state-dir", dir,
+			"--ready-file", ready, "--pcap", pcap}, &out, &errb)
+	}()
+	var addrs struct {
+		DNS string `json:"dns"`
+	}
+	for i := 0; ; i++ {
+		b, err := os.ReadFile(ready)
+		if err == nil && json.Unmarshal(b, &addrs) == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v: %s", err, errb.String())
+		default:
+		}
+		if i > 200 {
+			cancel()
+			t.Fatalf("no ready file: %s", errb.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	if strings.Contains(errb.String(), "cannot record") {
+		cancel()
+		<-done
+		t.Skipf("serve says it cannot capture here: %s", errb.String())
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("wsus.lab.", dns.TypeA)
+	if r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, addrs.DNS); err != nil || r.Rcode != dns.RcodeNameError {
+		t.Errorf("world DNS: %v %v", r, err)
+	}
+	time.Sleep(200 * time.Millisecond) // let the capture drain its socket
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "pcap ") {
+		t.Errorf("serve did not announce the recording:\n%s", out.String())
+	}
+	_, port, _ := strings.Cut(addrs.DNS, ":")
+	res, errs, status := runCmd(t, "analyze", "--dns-port", port, pcap)
+	if status != 0 || !strings.Contains(res, "dns.nxdomain") || !strings.Contains(res, "0x8024402C") {
+		t.Errorf("analyze: status %d %s\n%s", status, errs, res)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

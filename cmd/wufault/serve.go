@@ -77,6 +77,9 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 			if sc != nil {
 				fmt.Fprintf(a.stdout, "scenario        %s (%d faults)\n", sc.Name, len(sc.Faults))
 			}
+			if p := v.GetString("pcap"); p != "" {
+				defer a.startPcap(cmd.Context(), p, addrs)() // analyze.go
+			}
 			if f := v.GetString("ready-file"); f != "" {
 				if err := w.WriteReadyFile(f); err != nil {
 					return err

@@ -20,6 +20,7 @@
 set -euo pipefail
 
 DURATION=${DURATION:-10}         # seconds of full-speed load per run
+ROUNDS=${ROUNDS:-3}              # throughput runs per server and query set (median reported)
 CLIENTS=${CLIENTS:-4}            # dnsperf -c
 OUTSTANDING=${OUTSTANDING:-100}  # dnsperf -q
 LAT_QPS=${LAT_QPS:-5000}         # fixed rate for the latency runs
@@ -31,8 +32,8 @@ for tool in go dnsperf dnsmasq dig; do
 		exit 2
 	fi
 done
-if ((DURATION < 1 || DURATION > 60 || LAT_DURATION < 1 || LAT_DURATION > 60)); then
-	echo "bench-dns: DURATION and LAT_DURATION must be 1..60 seconds" >&2
+if ((DURATION < 1 || DURATION > 60 || LAT_DURATION < 1 || LAT_DURATION > 60 || ROUNDS < 1 || ROUNDS > 9)); then
+	echo "bench-dns: DURATION and LAT_DURATION must be 1..60 seconds, ROUNDS 1..9" >&2
 	exit 2
 fi
 
@@ -57,7 +58,7 @@ printf '%s A\n' nx.update.microsoft.com >"$tmp/nx.txt"
 # wufault: the simulate package's bench server (the world's DNS service,
 # lab zone on 127.0.0.1, one dns.nxdomain rule), built without -race.
 (cd "$repo" && go test -c -o "$tmp/simulate.test" ./simulate)
-serve_seconds=$((4 * (DURATION + LAT_DURATION) + 60))
+serve_seconds=$((4 * (ROUNDS * DURATION + LAT_DURATION) + 60))
 WUFAULT_DNS_BENCH_READY="$tmp/ready" WUFAULT_DNS_BENCH_SECONDS=$serve_seconds \
 	"$tmp/simulate.test" -test.run '^TestDNSBenchServer$' -test.timeout $((serve_seconds + 30))s \
 	>"$tmp/wufault.log" 2>&1 &
@@ -103,13 +104,24 @@ for p in "$wufault_port" "$dnsmasq_port"; do
 	[[ $got == "status: NXDOMAIN" ]] || { echo "bench-dns: port $p answered '$got' for the nx name" >&2; exit 1; }
 done
 
-# throughput PORT FILE -> "qps lost avg_latency_ms"
+# cpu_ticks PID: user+system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+
+# throughput PORT PID FILE -> "qps lost avg_latency_ms cpu_us_per_query"
+# The server's CPU time per answered query does not depend on what else
+# runs on the machine, unlike queries per second.
 throughput() {
-	dnsperf -s 127.0.0.1 -p "$1" -d "$2" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" >"$tmp/out" 2>&1
-	awk '/Queries per second:/ {qps=$4}
+	local before after
+	before=$(cpu_ticks "$2")
+	dnsperf -s 127.0.0.1 -p "$1" -d "$3" -l "$DURATION" -c "$CLIENTS" -q "$OUTSTANDING" >"$tmp/out" 2>&1
+	after=$(cpu_ticks "$2")
+	awk -v ticks=$((after - before)) -v hz="$clk_tck" \
+		'/Queries per second:/ {qps=$4}
+	     /Queries completed:/ {done=$3}
 	     /Queries lost:/ {lost=$3}
 	     /Average Latency/ {avg=$4*1000}
-	     END {printf "%.0f %s %.3f\n", qps, lost, avg}' "$tmp/out"
+	     END {printf "%.0f %s %.3f %.2f\n", qps, lost, avg, (done > 0 ? ticks / hz * 1e6 / done : 0)}' "$tmp/out"
 }
 
 # latency PORT FILE -> "p50_ms p99_ms max_ms lost" at LAT_QPS
@@ -125,26 +137,53 @@ latency() {
 	     }' "$tmp/sorted"
 }
 
-declare -A qps
+# median of the numbers on stdin
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+declare -A qps lost avg cpu
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for set in lab nx; do
+	for round in $(seq "$ROUNDS"); do
+		# Alternate which server goes first, so drifting load from other
+		# processes on the machine hits both alike.
+		order="wufault dnsmasq"
+		((round % 2 == 0)) && order="dnsmasq wufault"
+		for server in $order; do
+			port_var=${server}_port
+			pid_var=${server}_pid
+			read -r q l a c < <(throughput "${!port_var}" "${!pid_var}" "$tmp/$set.txt")
+			qps[$set.$server]+="$q "
+			lost[$set.$server]+="$l "
+			avg[$set.$server]+="$a "
+			cpu[$set.$server]+="$c "
+		done
+	done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
 echo "## DNS"
 echo
 echo "\`scripts/bench-dns.sh\` ($(date -u +%Y-%m-%d), $(dnsperf -h 2>&1 | awk '/^Version/ {print "dnsperf " $2}'), $(dnsmasq --version | awk 'NR==1 {print "dnsmasq " $3}'), $(go version | awk '{print $3}')):"
-echo "loopback UDP, dnsperf -c $CLIENTS -q $OUTSTANDING -l $DURATION for throughput; latency percentiles from"
-echo "dnsperf -v at a fixed $LAT_QPS queries/s for $LAT_DURATION s. Both servers run on the same 2 cores as dnsperf."
+echo "loopback UDP; throughput is the median of $ROUNDS alternating runs of dnsperf -c $CLIENTS -q $OUTSTANDING -l $DURATION"
+echo "per server; latency percentiles from dnsperf -v at a fixed $LAT_QPS queries/s for $LAT_DURATION s."
+echo "Both servers share the machine's cores with dnsperf (load average before/after: $load_before / $load_after)."
 echo
-echo "| query set | server | queries/s | lost | avg latency at full load (ms) | p50 at $LAT_QPS q/s (ms) | p99 at $LAT_QPS q/s (ms) | max (ms) |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
+echo "| query set | server | queries/s (median) | runs | lost | server CPU per query (µs, median) | avg latency at full load (ms, median) | p50 at $LAT_QPS q/s (ms) | p99 at $LAT_QPS q/s (ms) | max (ms) |"
+echo "|---|---|---:|---|---:|---:|---:|---:|---:|---:|"
+declare -A med
 for set in lab nx; do
 	for server in wufault dnsmasq; do
 		port_var=${server}_port
-		read -r q lost avg < <(throughput "${!port_var}" "$tmp/$set.txt")
-		read -r p50 p99 pmax llost < <(latency "${!port_var}" "$tmp/$set.txt")
-		qps[$set.$server]=$q
-		echo "| $set | $server | $q | $lost | $avg | $p50 | $p99 | $pmax |"
+		read -r p50 p99 pmax _ < <(latency "${!port_var}" "$tmp/$set.txt")
+		med[$set.$server]=$(tr ' ' '\n' <<<"${qps[$set.$server]}" | grep . | median)
+		m_avg=$(tr ' ' '\n' <<<"${avg[$set.$server]}" | grep . | median)
+		m_cpu=$(tr ' ' '\n' <<<"${cpu[$set.$server]}" | grep . | median)
+		total_lost=$(tr ' ' '\n' <<<"${lost[$set.$server]}" | grep . | awk '{s+=$1} END {print s}')
+		echo "| $set | $server | ${med[$set.$server]} | ${qps[$set.$server]% } | $total_lost | $m_cpu | $m_avg | $p50 | $p99 | $pmax |"
 	done
 done
 echo
 for set in lab nx; do
-	awk -v s="$set" -v a="${qps[$set.wufault]}" -v b="${qps[$set.dnsmasq]}" \
+	awk -v s="$set" -v a="${med[$set.wufault]}" -v b="${med[$set.dnsmasq]}" \
 		'BEGIN {printf "- %s: wufault/dnsmasq = %.2f\n", s, (b > 0 ? a / b : 0)}'
 done

@@ -127,6 +127,11 @@ func (s *dnsService) start(addr string) error {
 		return err
 	}
 	s.addr = l.Addr().String()
+	if ip := addrIP(pc.LocalAddr()); ip.IsValid() && !ip.IsUnspecified() {
+		// Bound to one address, answers leave from it anyway: spare the
+		// per-packet control messages (see plainPacketConn).
+		pc = plainPacketConn{pc}
+	}
 	reader := func(r dns.Reader) dns.Reader { return allowReader{Reader: r, s: s} }
 	udpUp, tcpUp := make(chan struct{}), make(chan struct{})
 	s.udp = &dns.Server{
@@ -253,6 +258,34 @@ func (a allowReader) ReadUDP(conn *net.UDPConn, timeout time.Duration) ([]byte, 
 	}
 }
 
+// ReadPacketConn returns the next packet from an allowed client, for a
+// socket behind plainPacketConn.
+func (a allowReader) ReadPacketConn(conn net.PacketConn, timeout time.Duration) ([]byte, net.Addr, error) {
+	r, ok := a.Reader.(dns.PacketConnReader)
+	if !ok {
+		return nil, nil, errors.New("dns reader cannot read a net.PacketConn")
+	}
+	for {
+		m, from, err := r.ReadPacketConn(conn, timeout)
+		switch {
+		case err != nil:
+			return m, from, err
+		case !a.s.allow(from):
+			a.s.refuse(from)
+		case len(m) < dnsMaxQuery:
+			return m, from, nil
+		}
+	}
+}
+
+// plainPacketConn hides the *net.UDPConn of a socket bound to one address
+// from miekg/dns, which then reads and writes with plain recvfrom and
+// sendto. On a *net.UDPConn it asks for and sends the destination address
+// of every packet as a control message, which only a socket bound to every
+// address needs (to answer from the address the query came to), and which
+// cost a quarter of the CPU time per query.
+type plainPacketConn struct{ net.PacketConn }
+
 // ReadTCP returns the next message of an allowed client's connection.
 func (a allowReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
 	if !a.s.allow(conn.RemoteAddr()) {
@@ -274,7 +307,7 @@ var (
 // refuse journals a dropped query of a client outside the allow-list.
 func (s *dnsService) refuse(remote net.Addr) {
 	s.w.metrics.conns.WithLabelValues("dns", "denied").Inc()
-	s.w.journal.Add(Event{Kind: EventDNSQuery, Service: "dns", Client: remote.String(), Detail: "client not allowed, dropped"})
+	s.w.journal.Add(Event{Kind: EventDNSQuery, Service: "dns", Client: addrString(remote), Detail: "client not allowed, dropped"})
 }
 
 // allowed is w.clientAllowed without its parsing for loopback clients.
@@ -451,7 +484,7 @@ func (l *dnsLink) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	x := l.x
 	x.s.countFiring(l.rule.Kind)
 	x.s.w.journal.Add(Event{
-		Kind: EventFault, Service: "dns", Client: x.RemoteAddr().String(), Host: x.host,
+		Kind: EventFault, Service: "dns", Client: addrString(x.RemoteAddr()), Host: x.host,
 		Phase: faults.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
 	})
 	l.hook.ServeDNS(l.ctx, w, r, l.next)
@@ -478,7 +511,7 @@ func (s *dnsService) record(x *dnsExchange) {
 		return
 	}
 	e := Event{
-		Kind: EventDNSQuery, Service: "dns", Client: x.RemoteAddr().String(), Host: x.host,
+		Kind: EventDNSQuery, Service: "dns", Client: addrString(x.RemoteAddr()), Host: x.host,
 		Duration: time.Since(x.start),
 	}
 	t := 0
@@ -614,6 +647,21 @@ func routeSource(client netip.Addr) netip.Addr {
 	}
 	defer c.Close()
 	return addrIP(c.LocalAddr())
+}
+
+// addrString formats a client address as net.Addr.String does, IPv4
+// without its IPv6 mapping, through net/netip (a third of the cost).
+func addrString(a net.Addr) string {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	default:
+		return a.String()
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
 }
 
 // addrIP is the unmapped IP of a UDP or TCP address (invalid otherwise).

@@ -88,6 +88,23 @@ func TestDNSLabZoneEmulatorAddress(t *testing.T) {
 	})
 }
 
+func TestAddrString(t *testing.T) {
+	for _, tc := range []struct {
+		a    net.Addr
+		want string
+	}{
+		{&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}, "127.0.0.1:53"},
+		{&net.TCPAddr{IP: net.ParseIP("::ffff:192.0.2.1"), Port: 1}, "192.0.2.1:1"},
+		{&net.UDPAddr{IP: net.ParseIP("2001:db8::1"), Port: 5353}, "[2001:db8::1]:5353"},
+		{&net.UDPAddr{IP: net.ParseIP("fe80::1"), Port: 53, Zone: "eth0"}, "[fe80::1%eth0]:53"},
+		{&net.UnixAddr{Name: "/x", Net: "unix"}, "/x"},
+	} {
+		if got := addrString(tc.a); got != tc.want || (tc.a.Network() != "unix" && got != tc.a.String()) {
+			t.Errorf("addrString(%v) = %q, want %q (and net's own String)", tc.a, got, tc.want)
+		}
+	}
+}
+
 func TestRouteSource(t *testing.T) {
 	if got := routeSource(netip.MustParseAddr("127.0.0.1")); got != netip.MustParseAddr("127.0.0.1") {
 		t.Errorf("routeSource(127.0.0.1) = %v, want 127.0.0.1", got)

@@ -157,14 +157,21 @@ func (s *proxySession) challenge(values []string, leg int) error {
 		tok, ok := offers[s.scheme]
 		if !ok || len(tok) == 0 {
 			// The proxy answered the NEGOTIATE with a fresh challenge
-			// and no token: it refused the mechanism.
-			return ErrLoginFailure
+			// and no token, or a SPNEGO reject: it refused the mechanism
+			// (a Kerberos-only proxy) before any credential was sent. The
+			// client cannot go on and the 407 stands (0x8024401B).
+			s.step, s.pending = stepNone, ""
+			return errNoAnswer
 		}
 		chal := tok
 		if s.scheme == SchemeNegotiate && !bytes.HasPrefix(tok, []byte("NTLMSSP\x00")) {
 			st, err := parseSPNEGO(tok)
-			if err != nil || st.State == negReject || len(st.Token) == 0 {
+			if err != nil {
 				return errors.Join(ErrLoginFailure, err)
+			}
+			if st.State == negReject || len(st.Token) == 0 {
+				s.step, s.pending = stepNone, ""
+				return errNoAnswer
 			}
 			chal = st.Token
 		}

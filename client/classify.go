@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http/httputil"
 	"os"
 	"slices"
 	"strconv"
@@ -165,7 +166,9 @@ var transportRules = []Rule{
 		match: func(error) bool { return true }},
 	{Name: "malformed-response", Phases: []Phase{PhaseProxy, PhaseHeaders}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "high", Source: "[LU76]; [ES1]; [L-WINHTTPERR] 12152",
 		match: as[*ProtocolError](nil)},
-	{Name: "bad-chunk", Phases: []Phase{PhaseBody}, WinHTTP: WinHTTPChunkedHeaderOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12183 (row 22b, inferred)",
+	{Name: "chunk-line-too-long", Phases: []Phase{PhaseBody}, WinHTTP: WinHTTPChunkedHeaderOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12183 (row 22b, inferred)",
+		match: func(err error) bool { return as[*ProtocolError](nil)(err) && errors.Is(err, httputil.ErrLineTooLong) }},
+	{Name: "bad-chunk", Phases: []Phase{PhaseBody}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "low", Source: "[L-WINHTTPERR] 12152 (row 22b, inferred)",
 		match: as[*ProtocolError](nil)},
 	{Name: "transport-other", WinHTTP: WinHTTPConnectionError, Confidence: "low", Source: "inferred: an unclassified socket failure",
 		match: func(error) bool { return true }},
@@ -281,10 +284,10 @@ var wuaRules = func() []Rule {
 // jobRules classify a failed BITS/DO download (reference 3.3, section 4
 // download column, rows 21, 23-25).
 var jobRules = []Rule{
-	{Name: "range-ignored-do", Stack: StackDO, Code: 0x80D05001, Confidence: "high", Source: "[KB3175743]; [L-DO]",
+	{Name: "range-mismatch-do", Stack: StackDO, Code: 0x80D05001, Confidence: "high", Source: "[KB3175743]; [L-DO]",
 		jobLevel: true,
 		match:    as[*RangeError](nil)},
-	{Name: "range-ignored-bits", Stack: StackBITS, Code: 0x80200013, Confidence: "low", Source: "[L-BITS] (row 25)",
+	{Name: "range-mismatch-bits", Stack: StackBITS, Code: 0x80200013, Confidence: "low", Source: "[L-BITS] (row 25)",
 		jobLevel: true,
 		match:    as[*RangeError](nil)},
 	{Name: "no-file-url", Code: 0x80246001, Confidence: "medium", Source: "[WUERR] WU_E_DM_URLNOTAVAILABLE",

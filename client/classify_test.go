@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http/httputil"
 	"os"
 	"slices"
 	"strings"
@@ -67,7 +68,8 @@ func TestClassify(t *testing.T) {
 		{"tls other", transportErr(PhaseHandshake, errors.New("tls: server selected unsupported protocol version 301")), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "tls-failure > winhttp-raw"},
 		{"login failure", transportErr(PhaseProxy, ErrLoginFailure), ClassScan, Modern, StackDO, 12015, "0x80072EEF", "login-failure > winhttp-raw"},
 		{"malformed", transportErr(PhaseHeaders, &ProtocolError{Phase: PhaseHeaders, Err: errors.New("malformed HTTP status code")}), ClassScan, Modern, StackDO, 12152, "0x80072F78", "malformed-response > winhttp-raw"},
-		{"bad chunk", transportErr(PhaseBody, &ProtocolError{Phase: PhaseBody, Err: errors.New("invalid byte in chunk length")}), ClassScan, Modern, StackDO, 12183, "0x80072F97", "bad-chunk > winhttp-raw"},
+		{"bad chunk", transportErr(PhaseBody, &ProtocolError{Phase: PhaseBody, Err: errors.New("invalid byte in chunk length")}), ClassScan, Modern, StackDO, 12152, "0x80072F78", "bad-chunk > winhttp-raw"},
+		{"chunk line too long", transportErr(PhaseBody, &ProtocolError{Phase: PhaseBody, Err: httputil.ErrLineTooLong}), ClassScan, Modern, StackDO, 12183, "0x80072F97", "chunk-line-too-long > winhttp-raw"},
 		{"header count", transportErr(PhaseHeaders, ErrHeaderCount), ClassScan, Modern, StackDO, 12181, "0x80072F95", "header-count > winhttp-raw"},
 		{"header size", transportErr(PhaseHeaders, ErrHeaderSize), ClassScan, Modern, StackDO, 12182, "0x80072F96", "header-size > winhttp-raw"},
 		{"redirect", transportErr(PhaseHeaders, &RedirectError{}), ClassSelfUpdate, Modern, StackDO, 12156, "0x80072F7C", "redirect-failed > winhttp-raw"},
@@ -96,8 +98,8 @@ func TestClassify(t *testing.T) {
 		{"ident cab", &CabError{Err: errors.New("x")}, ClassSelfUpdate, Modern, StackDO, 0, "0x8024D002", "invalid-ident-cab"},
 		{"redirector cab", &CabError{Err: errors.New("x")}, ClassRedirector, Legacy, StackBITS, 0, "0x80245001", "invalid-redirector-cab"},
 
-		{"range do", &JobError{Err: &RangeError{}}, ClassDownload, Modern, StackDO, 0, "0x80D05001", "range-ignored-do"},
-		{"range bits", &JobError{Err: &RangeError{}}, ClassDownload, Legacy, StackBITS, 0, "0x80200013", "range-ignored-bits"},
+		{"range do", &JobError{Err: &RangeError{}}, ClassDownload, Modern, StackDO, 0, "0x80D05001", "range-mismatch-do"},
+		{"range bits", &JobError{Err: &RangeError{}}, ClassDownload, Legacy, StackBITS, 0, "0x80200013", "range-mismatch-bits"},
 		{"digest", &JobError{Err: &DigestError{}}, ClassDownload, Modern, StackDO, 0, "0x80246002", "digest-mismatch"},
 		{"no url", &JobError{Err: ErrNoFileURL}, ClassDownload, Modern, StackDO, 0, "0x80246001", "no-file-url"},
 		{"job 404", &JobError{Err: transportErr(PhaseHeaders, &StatusError{Status: 404})}, ClassDownload, Modern, StackBITS, 0, "0x80244019", "job-http-404"},

@@ -18,8 +18,12 @@ import (
 // lab the client runs in. The client sees nothing else of the world.
 type Env struct {
 	// Proxy is the world's forward proxy (host:port), the profile value
-	// "lab" of proxy, user_proxy and running_proxy.
+	// "lab" of proxy, user_proxy and running_proxy; "lab-name" is the same
+	// port under the name proxy.lab, resolved through the client's DNS.
 	Proxy string
+	// DeadProxy is an address where nothing listens (host:port), the
+	// profile value "dead". Empty: 127.0.0.1:1.
+	DeadProxy string
 	// DNS is the world's DNS server (host:port), the profile value "lab"
 	// of dns.
 	DNS string
@@ -288,12 +292,28 @@ func mapServer(v string, env Env) (string, error) {
 	return v, nil
 }
 
+// labProxyName is the lab zone's name of the world's proxy.
+const labProxyName = "proxy.lab"
+
 func mapProxy(field, v string, env Env) (string, error) {
-	if v == "lab" {
+	switch v {
+	case "lab", "lab-name":
 		if env.Proxy == "" {
-			return "", fmt.Errorf(`%s "lab": the environment has no lab proxy`, field)
+			return "", fmt.Errorf(`%s %q: the environment has no lab proxy`, field, v)
 		}
-		return env.Proxy, nil
+		if v == "lab" {
+			return env.Proxy, nil
+		}
+		_, port, err := net.SplitHostPort(env.Proxy)
+		if err != nil {
+			return "", fmt.Errorf(`%s "lab-name": lab proxy %q: %w`, field, env.Proxy, err)
+		}
+		return net.JoinHostPort(labProxyName, port), nil
+	case "dead":
+		if env.DeadProxy == "" {
+			return "127.0.0.1:1", nil
+		}
+		return env.DeadProxy, nil
 	}
 	return v, nil
 }

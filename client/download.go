@@ -99,7 +99,7 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 			if f.Size <= 0 {
 				piece, err = resp.Body, okStatus(resp)
 			} else {
-				piece, err = checkPiece(resp, rng, off, end, f.Size)
+				piece, err = checkPiece(resp, rng, off, end, f.Size, stack == StackBITS)
 			}
 		}
 		s.record(a, resp, err)
@@ -143,17 +143,24 @@ func okStatus(resp *response) error {
 
 // checkPiece accepts a 206 carrying exactly the range asked for. A 200
 // (the whole file: Range ignored) or a 206 of another size is a
-// *RangeError; any other status a *StatusError.
-func checkPiece(resp *response, rng string, off, end, size int64) ([]byte, error) {
+// *RangeError: Delivery Optimization's DO_E_HTTP_BLOCKSIZE_MISMATCH, "a
+// response with a size different from the request" [L-DO]. BITS (partial
+// true) keeps a short 206 that starts where it asked, as progress, and asks
+// for the rest: its transfers resume. Any other status is a *StatusError.
+func checkPiece(resp *response, rng string, off, end, size int64, partial bool) ([]byte, error) {
 	want := end - off + 1
 	switch resp.Status {
 	case http.StatusPartialContent:
-		cr := resp.Header.Get("Content-Range")
+		cr := strings.TrimSpace(resp.Header.Get("Content-Range"))
 		wantCR := fmt.Sprintf("bytes %d-%d/%d", off, end, size)
-		if int64(len(resp.Body)) != want || !strings.EqualFold(strings.TrimSpace(cr), wantCR) {
-			return nil, &RangeError{Status: resp.Status, Want: rng, Got: fmt.Sprintf("%q, %d bytes", cr, len(resp.Body))}
+		got := int64(len(resp.Body))
+		if got == want && strings.EqualFold(cr, wantCR) {
+			return resp.Body, nil
 		}
-		return resp.Body, nil
+		if partial && got > 0 && got < want && strings.HasPrefix(cr, fmt.Sprintf("bytes %d-", off)) && strings.HasSuffix(cr, fmt.Sprintf("/%d", size)) {
+			return resp.Body, nil
+		}
+		return nil, &RangeError{Status: resp.Status, Want: rng, Got: fmt.Sprintf("%q, %d bytes", cr, len(resp.Body))}
 	case http.StatusOK:
 		return nil, &RangeError{Status: resp.Status, Want: rng, Got: fmt.Sprintf("%d bytes", len(resp.Body))}
 	}

@@ -98,7 +98,8 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 	start := time.Now()
 	var err error
 	if perr := s.proxyErr(); perr != nil {
-		o := s.record(attempt{class: ClassScan, call: "proxy settings", url: cfg.Proxy, start: start}, nil, perr)
+		// WinHTTP reads the proxy list for the session's first request.
+		o := s.record(attempt{class: s.firstClass(), call: "proxy settings", url: sysProxy, start: start}, nil, perr)
 		err = s.failed(o)
 	} else {
 		err = s.run(ctx)

@@ -76,6 +76,19 @@ type session struct {
 	downloaded int
 }
 
+// firstClass is the class of the session's first request: the
+// self-update check with a WUServer, the scan (modern) or the redirector
+// (legacy) with Microsoft Update.
+func (s *session) firstClass() Class {
+	switch {
+	case s.cfg.Server != "":
+		return ClassSelfUpdate
+	case s.cfg.Generation == Legacy:
+		return ClassRedirector
+	}
+	return ClassScan
+}
+
 // proxyErr is the system proxy list's parse error, if any: WUA fails
 // before any request with WU_E_INVALID_PROXY_SERVER.
 func (s *session) proxyErr() error { return s.sysErr }

@@ -221,7 +221,7 @@ var worldCases = []worldCase{
 	{name: "http.malformed http09", faults: "- {kind: http.malformed, variant: http09, match: {path: /ClientWebService/*}}", profile: viaProxy,
 		want: "0x80072F78", winhttp: 12152, class: client.ClassScan},
 	{name: "http.malformed bad-chunk", faults: "- {kind: http.malformed, variant: bad-chunk, match: {path: /ClientWebService/*}}", profile: viaProxy,
-		want: "0x80072F97", winhttp: 12183, class: client.ClassScan, phase: client.PhaseBody},
+		want: "0x80072F78", winhttp: 12152, class: client.ClassScan, phase: client.PhaseBody},
 	{name: "http.malformed header-flood", faults: "- {kind: http.malformed, variant: header-flood, match: {path: /ClientWebService/*}}", profile: viaProxy,
 		want: "0x80072F95", winhttp: 12181, class: client.ClassScan},
 	{name: "http.malformed huge-header", faults: "- {kind: http.malformed, variant: huge-header, match: {path: /ClientWebService/*}}", profile: viaProxy,
@@ -236,6 +236,10 @@ var worldCases = []worldCase{
 		want: "0x8024400A", class: client.ClassScan},
 	{name: "http.truncate wuident", faults: "- {kind: http.truncate, after_bytes: 60, length: match, match: {path: /selfupdate/*}}", profile: viaProxy,
 		want: "0x8024D002", class: client.ClassSelfUpdate},
+	{name: "http.truncate content do", faults: "- {kind: http.truncate, after_bytes: 1000, length: match, match: {class: download}}", profile: viaProxy,
+		want: "0x80D05001", class: client.ClassDownload, job: "0x80D05001"},
+	{name: "http.truncate content bits resumes", faults: "- {kind: http.truncate, after_bytes: 8000, length: match, match: {class: download}}", profile: bits(viaProxy),
+		want: "0x00000000"},
 	{name: "http.corrupt content", faults: "- {kind: http.corrupt, after_bytes: 1000, match: {class: download}}", profile: viaProxy,
 		want: "0x80246002", class: client.ClassDownload},
 	{name: "http.range_ignored do", faults: "- {kind: http.range_ignored, match: {class: download}}", profile: viaProxy,
@@ -299,7 +303,7 @@ var worldCases = []worldCase{
 			viaProxy(p)
 			p.ProxyCredentials = &faults.Credential{User: `LAB\alice`, Password: "pw"}
 		},
-		want: "0x80072EEF", winhttp: 12015, class: client.ClassSelfUpdate},
+		want: "0x8024401B", class: client.ClassSelfUpdate, phase: client.PhaseProxy},
 	{name: "proxy.auth loop", faults: `- {kind: proxy.auth, schemes: [ntlm], reject: loop, users: [{user: 'LAB\alice', password: pw}]}`,
 		profile: func(p *scenarios.Profile) {
 			viaProxy(p)

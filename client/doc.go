@@ -44,7 +44,7 @@
 // github.com/Azure/go-ntlmssp); per-operation send and receive timeouts;
 // keep-alive; WinHTTP's redirect and header limits; a trust store,
 // protocol versions, cipher suites, a skewed clock and CRL revocation
-// checking. Every failure carries its phase (resolve, connect, proxy,
+// Every failure carries its phase (resolve, connect, proxy,
 // handshake, request, headers, body).
 //
 // # Timeouts and time_scale

@@ -43,9 +43,10 @@
 // authentication with Basic, NTLM and Negotiate (SPNEGO with NTLM inside,
 // github.com/Azure/go-ntlmssp); per-operation send and receive timeouts;
 // keep-alive; WinHTTP's redirect and header limits; a trust store,
-// protocol versions, cipher suites, a skewed clock and CRL revocation
-// Every failure carries its phase (resolve, connect, proxy,
-// handshake, request, headers, body).
+// protocol versions, cipher suites, a skewed clock and revocation checking
+// (a stapled OCSP answer, then the CRLs the chain names). Every failure
+// carries its phase (resolve, connect, proxy, handshake, request, headers,
+// body).
 //
 // # Timeouts and time_scale
 //
@@ -64,9 +65,11 @@
 // (selfupdate/wuident.cab), GetConfig, GetAuthorizationCookie, GetCookie,
 // RegisterComputer when required, SyncUpdates while Truncated (at most 200
 // round trips, then 0x80244010), GetExtendedUpdateInfo, GetFileLocations
-// for files without a location, the content download as a BITS or DO job
-// (Range requests, retries until the no-progress timeout, digest check),
-// and ReportEventBatch. SOAP faults InvalidCookie, ServerChanged,
+// for files without a location, the content download as a BITS or DO job,
+// and ReportEventBatch. Jobs download in Range requests of 16 KiB, retry
+// transient failures until the no-progress timeout, and check the SHA-1
+// and SHA-256 digests; a 200 or a 206 of the wrong size is DO's block size
+// mismatch, while BITS keeps a short piece and asks for the rest. SOAP faults InvalidCookie, ServerChanged,
 // ConfigChanged and CookieExpired make the client redo the handshake.
 //
 // Without a WUServer the client uses Microsoft Update's host names

@@ -40,6 +40,11 @@ type Options struct {
 	// Resolvers are DNS servers (host:port) for names outside the lab zone
 	// and the proxy's own lookups of them. None: such names are REFUSED.
 	Resolvers []string
+	// ZoneIP, if set, is the address the DNS server gives lab-zone names
+	// instead of this world's own emulator: a second resolver without
+	// faults ("use-public-dns" in the lab) points at the first world's
+	// emulator this way.
+	ZoneIP string
 	// StateDir holds the lab CA (created on first use, key mode 0600).
 	StateDir string
 	// InterceptHosts are host patterns ("wsus.corp.example",

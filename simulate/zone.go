@@ -54,9 +54,12 @@ func (w *World) emulatorAddr(host string, port int) (addr string, ok bool) {
 	return addr, addr != ""
 }
 
-// emulatorIP is the address lab-zone names resolve to: the emulator's
-// listening IP, or "" when it is not running.
+// emulatorIP is the address lab-zone names resolve to: Options.ZoneIP
+// when set, else the emulator's listening IP, or "" when it is not running.
 func (w *World) emulatorIP() string {
+	if w.opts.ZoneIP != "" {
+		return w.opts.ZoneIP
+	}
 	a := w.Addrs()
 	for _, addr := range []string{a.UpstreamHTTP, a.UpstreamHTTPS} {
 		if host, _, err := net.SplitHostPort(addr); err == nil {

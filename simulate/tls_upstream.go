@@ -2,7 +2,6 @@ package simulate
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/faults"
-	"github.com/wufault/wufault/simulate/wsus"
 )
 
 // Limits of the upstream's HTTPS port toward its clients.
@@ -54,6 +52,7 @@ func (w *World) startUpstreamHTTPS(addr string) (service, error) {
 	s.tl = w.newTLSListener(&httpsAdmitListener{Listener: ln, s: s}, "upstream-https", DefaultTLSHost)
 	s.srv = &http.Server{
 		Handler:           h,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: tlsUpstreamHeaderTimeout,
 		IdleTimeout:       tlsUpstreamIdleTimeout,
 		MaxHeaderBytes:    proxyMaxHeaderBytes,
@@ -63,17 +62,10 @@ func (w *World) startUpstreamHTTPS(addr string) (service, error) {
 	return s, nil
 }
 
-// upstreamTLSHandler is what the HTTPS port serves: the revocation data
-// under PKIPath and the Windows Update emulator for everything else.
+// upstreamTLSHandler is what the HTTPS port serves: the same emulator,
+// revocation data and fault chain as the HTTP port.
 func (w *World) upstreamTLSHandler() (http.Handler, error) {
-	emu, err := wsus.New(wsus.Options{Logger: w.log.With("service", "upstream-https")})
-	if err != nil {
-		return nil, fmt.Errorf("upstream emulator: %w", err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle(PKIPath+"/", w.pkiHandler())
-	mux.Handle("/", emu)
-	return mux, nil
+	return w.upstreamHandler("upstream-https")
 }
 
 // Addr is the listening address.

@@ -1,12 +1,160 @@
 package simulate
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
 
-// startUpstreamHTTP is replaced by the upstream service's issue.
-func (w *World) startUpstreamHTTP(addr string) (service, error) {
-	return nil, errors.New("upstream service not built yet")
+	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/simulate/wsus"
+)
+
+// Limits of the upstream's HTTP port toward its clients.
+const (
+	originHeaderTimeout = 30 * time.Second
+	originIdleTimeout   = 2 * time.Minute
+)
+
+// upstreamHTTP is the embedded upstream's HTTP port (WSUS 8530): the
+// Windows Update emulator and the lab CA's revocation data, behind the
+// same tcp.* and http.* faults as the proxy, so a lab pointed at the
+// emulator directly (WUServer http://wsus.lab:8530) meets them without a
+// proxy.
+type upstreamHTTP struct {
+	ln  net.Listener
+	t   *connTracker
+	srv *http.Server
 }
 
-// startUpstreamHTTPS lives in tls_upstream.go (the TLS side of the upstream).
-// The HTTP port must serve w.pkiHandler() under PKIPath+"/": the lab CA's
-// certificates name pki.lab on this port for OCSP and CRLs (tls.go).
+// startUpstreamHTTP opens the HTTP port and serves it.
+func (w *World) startUpstreamHTTP(addr string) (service, error) {
+	h, err := w.upstreamHandler("upstream-http")
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &upstreamHTTP{ln: ln, t: newConnTracker(w, "upstream-http")}
+	s.srv = &http.Server{
+		Handler:           h,
+		ConnContext:       connContext,
+		ReadHeaderTimeout: originHeaderTimeout,
+		IdleTimeout:       originIdleTimeout,
+		MaxHeaderBytes:    proxyMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(w.log.With("service", "upstream-http").Handler(), slog.LevelDebug),
+	}
+	go func() { _ = s.srv.Serve(&admitListener{Listener: ln, t: s.t}) }()
+	return s, nil
+}
+
+// Addr is the listening address.
+func (s *upstreamHTTP) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting and ends every connection, stalled ones included.
+func (s *upstreamHTTP) Close() error {
+	conns := s.t.shutdown()
+	err := s.srv.Close()
+	for _, c := range conns {
+		c.kill()
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// emulator returns the world's one Windows Update emulator, shared by the
+// HTTP and HTTPS ports (and so by the proxy's routes to them): cookies and
+// content are the same whichever port a client uses. Reports real
+// clients send (ReportEventBatch) go to the journal with their code.
+func (w *World) emulator() (*wsus.Server, error) {
+	w.emuOnce.Do(func() {
+		w.emu, w.emuErr = wsus.New(wsus.Options{
+			Logger: w.log.With("service", "wsus"),
+			OnReport: func(r wsus.Report) {
+				c := codes.Code(r.Win32HResult)
+				w.journal.Add(Event{Kind: EventReport, Scenario: w.Active().Name, Service: "wsus", Client: r.ComputerDNSName,
+					Code: c.Hex(), Detail: fmt.Sprintf("ReportEventBatch event %d namespace %d update %s: %s", r.EventID, r.NamespaceID, r.UpdateID, c)})
+			},
+		})
+	})
+	return w.emu, w.emuErr
+}
+
+// upstreamHandler is what an upstream port serves: the revocation data
+// under PKIPath, the emulator for everything else, behind the fault chain.
+func (w *World) upstreamHandler(svc string) (http.Handler, error) {
+	emu, err := w.emulator()
+	if err != nil {
+		return nil, fmt.Errorf("upstream emulator: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(PKIPath+"/", w.pkiHandler())
+	mux.Handle("/", emu)
+	return w.faultChain(svc, mux), nil
+}
+
+// faultChain applies the active tcp.* and http.* rules to each request an
+// origin port serves, as the proxy does for plain requests: tcp rules are
+// armed on the connection at their phase, http hooks wrap next, and the
+// request and its answer are journaled.
+func (w *World) faultChain(svc string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		fc, _ := r.Context().Value(connKey{}).(*faultConn)
+		if fc == nil {
+			http.Error(rw, "wufault: no connection state", http.StatusInternalServerError)
+			return
+		}
+		start := time.Now()
+		t := faults.Target{Host: r.Host, Path: r.URL.Path, Method: r.Method, Class: faults.ClassOf(r.URL.Path)}
+		act := w.Active()
+		ev := event{service: svc, conn: fc.id, req: w.journal.NewID(), client: fc.raw.RemoteAddr().String(), target: t}
+		w.metrics.requests.WithLabelValues(svc, "origin", string(t.Class)).Inc()
+		w.journal.Add(Event{Kind: EventRequest, Service: svc, Scenario: act.Name, Conn: ev.conn, Req: ev.req, Client: ev.client,
+			Host: t.Host, Method: t.Method, Path: t.Path, Class: t.Class})
+		pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
+		defer func() {
+			detail := ""
+			if fc.ended() {
+				detail = "connection ended by a fault"
+			}
+			w.metrics.responses.WithLabelValues(svc, statusClass(pw.status)).Inc()
+			w.journal.Add(Event{Kind: EventResponse, Service: svc, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
+				Method: t.Method, Path: t.Path, Class: t.Class, Status: pw.status, Bytes: pw.bytes, Duration: time.Since(start), Detail: detail})
+		}()
+		// A stalled answer ends when the client gives up.
+		stop := context.AfterFunc(r.Context(), func() {
+			if fc.stalling.Load() {
+				fc.kill()
+			}
+		})
+		defer stop()
+
+		fc.resetPath()
+		pw.rules = splitPhases(act.Set.SelectFunc("tcp", t, keepPlain))
+		for _, a := range pw.rules.now {
+			w.arm(fc, ev, a)
+		}
+		if fc.ended() {
+			return
+		}
+		h := next
+		for _, rule := range reversed(act.Set.Select("http", t)) {
+			hook, ok := rule.Fault.(faults.HTTPHook)
+			if !ok {
+				continue
+			}
+			w.fired(ev, rule, faults.PhaseRequest)
+			inner := h
+			h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, inner) })
+		}
+		h.ServeHTTP(pw, r)
+	})
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/simulate/wsus"
 )
 
 // Options configure a World. An empty address leaves that service off;
@@ -93,6 +94,11 @@ type World struct {
 	active  atomic.Pointer[Active]
 	ctx     context.Context // ends at Close; bounds stalls and delays
 	cancel  context.CancelFunc
+
+	// The Windows Update emulator, shared by the upstream ports.
+	emuOnce sync.Once
+	emu     *wsus.Server
+	emuErr  error
 
 	mu       sync.Mutex
 	services map[string]service

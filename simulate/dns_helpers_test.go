@@ -103,7 +103,7 @@ func ask(network, addr, name string, qtype uint16, edns bool, timeout time.Durat
 // mustAsk is ask that fails the test on error.
 func mustAsk(t testing.TB, network, addr, name string, qtype uint16) *dns.Msg {
 	t.Helper()
-	r, err := ask(network, addr, name, qtype, true, 2*time.Second)
+	r, err := ask(network, addr, name, qtype, true, 5*time.Second)
 	if err != nil {
 		t.Fatalf("%s %s %s: %v", network, name, dns.TypeToString[qtype], err)
 	}

@@ -129,8 +129,12 @@ func (m Match) MatchesHost(host string) bool {
 }
 
 // Matches reports whether t falls under m.
-func (m Match) Matches(t Target) bool {
-	if !m.MatchesHost(t.Host) {
+func (m Match) Matches(t Target) bool { return m.matches(t, normHost(t.Host)) }
+
+// matches is Matches with t's host already normalized (normHost), so a Set
+// normalizes it once per event instead of once per rule.
+func (m Match) matches(t Target, host string) bool {
+	if m.Host != "" && !Glob(strings.ToLower(m.Host), host) {
 		return false
 	}
 	if m.Path != "" && (t.Path == "" || !Glob(strings.ToLower(m.Path), strings.ToLower(t.Path))) {

@@ -17,11 +17,17 @@ type Spec struct {
 type Rule struct {
 	Index int
 	Spec
-	sel *selector
+	sel   *selector
+	layer string
 }
 
 // Layer is the layer of the rule's kind ("dns", "tcp", …).
-func (r *Rule) Layer() string { return Info{Kind: r.Kind}.Layer() }
+func (r *Rule) Layer() string {
+	if r.layer != "" {
+		return r.layer
+	}
+	return Info{Kind: r.Kind}.Layer()
+}
 
 // Name identifies the rule in logs and the journal: "faults[2] tcp.reset".
 func (r *Rule) Name() string { return fmt.Sprintf("faults[%d] %s", r.Index, r.Kind) }
@@ -30,8 +36,11 @@ func (r *Rule) Name() string { return fmt.Sprintf("faults[%d] %s", r.Index, r.Ki
 func (r *Rule) Hits() Hits { return r.sel.hits() }
 
 // Select counts t if the rule matches it and reports whether it fires.
-func (r *Rule) Select(t Target) bool {
-	if !r.Match.Matches(t) {
+func (r *Rule) Select(t Target) bool { return r.selectNorm(t, normHost(t.Host)) }
+
+// selectNorm is Select with t's host already normalized.
+func (r *Rule) selectNorm(t Target, host string) bool {
+	if !r.Match.matches(t, host) {
 		return false
 	}
 	return r.sel.fire()
@@ -53,7 +62,7 @@ func NewSet(specs []Spec, seed int64, now func() time.Time) *Set {
 	start := now()
 	s := &Set{rules: make([]*Rule, len(specs))}
 	for n, sp := range specs {
-		s.rules[n] = &Rule{Index: n, Spec: sp, sel: newSelector(sp.When, seed, n, start, now)}
+		s.rules[n] = &Rule{Index: n, Spec: sp, sel: newSelector(sp.When, seed, n, start, now), layer: Info{Kind: sp.Kind}.Layer()}
 	}
 	return s
 }
@@ -73,8 +82,9 @@ func (s *Set) Select(layer string, t Target) []*Rule {
 		return nil
 	}
 	var out []*Rule
+	host := normHost(t.Host)
 	for _, r := range s.rules {
-		if r.Layer() == layer && r.Select(t) {
+		if r.layer == layer && r.selectNorm(t, host) {
 			out = append(out, r)
 		}
 	}
@@ -106,8 +116,9 @@ func (s *Set) SelectFunc(layer string, t Target, keep func(*Rule) bool) []*Rule 
 		return nil
 	}
 	var out []*Rule
+	host := normHost(t.Host)
 	for _, r := range s.rules {
-		if r.Layer() == layer && keep(r) && r.Select(t) {
+		if r.layer == layer && keep(r) && r.selectNorm(t, host) {
 			out = append(out, r)
 		}
 	}

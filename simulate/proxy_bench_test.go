@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -220,25 +221,25 @@ func idleFaults() ([]faults.Spec, string) {
 
 // BenchmarkSmallRequests measures small plain-HTTP requests per second
 // through wufault on keep-alive connections, without faults and with 20
-// rules that do not match.
+// rules that do not match. The two alternate in rounds of one second
+// (WUFAULT_BENCH_RPS_ROUNDS pairs, default 5) after a warm-up, so a change
+// in the machine's load hits both alike; b.N is not used (run it -benchtime 1x).
 func BenchmarkSmallRequests(b *testing.B) {
 	plain, _ := benchOrigins(b)
 	p := benchProxies(b)[0]
 	specs, js := idleFaults()
-	for _, tc := range []struct {
-		name  string
-		specs []faults.Spec
-		js    string
-	}{{"no-faults", nil, `{"name":"bench-no-faults"}`}, {"idle-faults", specs, js}} {
-		b.Run(tc.name, func(b *testing.B) {
-			p.setFaults(b, tc.name, tc.specs, tc.js)
-			c := benchClient(p.url, true)
-			defer c.Transport.(*http.Transport).CloseIdleConnections()
-			b.SetParallelism(8)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
+	rounds := int(envInt("WUFAULT_BENCH_RPS_ROUNDS", 5))
+	c := benchClient(p.url, true)
+	defer c.Transport.(*http.Transport).CloseIdleConnections()
+	const workers = 16
+	measure := func(d time.Duration) int64 {
+		var total atomic.Int64
+		deadline := time.Now().Add(d)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
 				buf := make([]byte, 512)
-				for pb.Next() {
+				for time.Now().Before(deadline) {
 					resp, err := c.Get(plain.URL + "/small")
 					if err != nil {
 						b.Error(err)
@@ -250,12 +251,28 @@ func BenchmarkSmallRequests(b *testing.B) {
 						b.Errorf("%d bytes", n)
 						return
 					}
+					total.Add(1)
 				}
 			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
-		})
+		}
+		wg.Wait()
+		return total.Load()
 	}
 	p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
+	measure(500 * time.Millisecond) // warm-up: connections, pools
+	var none, idle int64
+	b.ResetTimer()
+	for range rounds {
+		p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
+		none += measure(time.Second)
+		p.setFaults(b, "idle", specs, js)
+		idle += measure(time.Second)
+	}
+	b.StopTimer()
+	p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
+	b.ReportMetric(float64(none)/float64(rounds), "no-faults-req/s")
+	b.ReportMetric(float64(idle)/float64(rounds), "idle-faults-req/s")
+	b.ReportMetric((1-float64(idle)/float64(none))*100, "idle-cost-%")
 }
 
 // precision measures how exactly a timed fault acts under load: conns

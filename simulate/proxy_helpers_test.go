@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -173,3 +174,6 @@ func rawProxyConn(t testing.TB, w *World) net.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
+
+// bufioReader reads c through a fresh buffer.
+func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

@@ -25,6 +25,22 @@
 // central so that `when: {first: 3}` or `probability: 0.2` mean the same for
 // every kind and are reproducible from the scenario seed.
 //
+// # Connection hooks
+//
+// WrapConn wraps the write path toward the client at the moment the fault's
+// phase begins (PhaseBinder says which phase and after how many bytes); a
+// fault with after_bytes 0 acts at once, inside WrapConn. To reset, call
+// [Abort] (it finds the TCP socket under any wrapper through NetConn, waits
+// for written bytes to leave, and closes with SO_LINGER 0); to end cleanly,
+// call [HalfClose] (a FIN that keeps the read side open, so unread client
+// bytes do not turn it into a reset). After acting, writes fail with
+// [ErrInjected], which the world treats as the fault doing its job. A
+// wrapper that holds bytes back implements [Drainer]; every wait must end
+// when the wrapper is closed (the world closes it when the client gives
+// up, at its maximum stall, and at shutdown). Random draws seed from
+// [Seeder] so the scenario seed fixes them. Call notify when the fault
+// acts: it becomes the journal's "fault" event.
+//
 // # Adding a fault
 //
 //  1. Create <layer>_<name>.go with a struct whose exported fields carry yaml

@@ -98,6 +98,7 @@ func (w *World) startProxy(addr string) (service, error) {
 	p.up = newUpstream(w)
 	p.tr = &http.Transport{
 		DialContext:           p.up.dialDirect,
+		DialTLSContext:        p.up.dialTLS,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       upstreamIdleTimeout,

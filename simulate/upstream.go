@@ -2,11 +2,13 @@ package simulate
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wufault/wufault/codes"
@@ -138,7 +140,7 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		defer stop()
 
 		fc.resetPath()
-		pw.rules = splitPhases(act.Set.SelectFunc("tcp", t, keepPlain))
+		pw.rules = splitPhases(act.Set.SelectFunc("tcp", t, keepOrigin))
 		for _, a := range pw.rules.now {
 			w.arm(fc, ev, a)
 		}
@@ -157,4 +159,112 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		}
 		h.ServeHTTP(pw, r)
 	})
+}
+
+// keepOrigin selects the tcp.* rules an origin port arms per request:
+// those of a plain proxied request but the proxy phase, which only the
+// proxy has.
+func keepOrigin(r *faults.Rule) bool {
+	return keepPlain(r) && shapeOf(r).phase != faults.PhaseProxy
+}
+
+// internalOrigin is the emulator as the world's own proxy reaches it: the
+// same handler on two loopback listeners of its own (HTTP, and HTTPS with
+// a good lab certificate), without faults. The proxy has already applied
+// every fault its client meets; sending its upstream traffic through the
+// public upstream ports would apply them twice (a corrupted body flipped
+// back, a latency doubled, a handshake fault on the second hop).
+type internalOrigin struct {
+	http, https net.Listener
+	srv         *http.Server
+}
+
+func (w *World) startInternalOrigin() (service, error) {
+	emu, err := w.emulator()
+	if err != nil {
+		return nil, fmt.Errorf("upstream emulator: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(PKIPath+"/", w.pkiHandler())
+	mux.Handle("/", emu)
+	o := &internalOrigin{srv: &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: originHeaderTimeout,
+		IdleTimeout:       originIdleTimeout,
+		ErrorLog:          slog.NewLogLogger(w.log.With("service", "internal-origin").Handler(), slog.LevelDebug),
+	}}
+	if o.http, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	go func() { _ = o.srv.Serve(o.http) }()
+	if w.opts.UpstreamHTTPS != "" {
+		st, err := w.tlsSetup()
+		if err != nil {
+			o.Close()
+			return nil, err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			o.Close()
+			return nil, err
+		}
+		o.https = tls.NewListener(ln, &tls.Config{
+			MinVersion: tls.VersionTLS10,
+			NextProtos: []string{"http/1.1"},
+			GetCertificate: func(chi *tls.ClientHelloInfo) (*tls.Certificate, error) {
+				name := strings.ToLower(strings.TrimSuffix(chi.ServerName, "."))
+				if name == "" {
+					name = DefaultTLSHost
+				}
+				return st.is.leaf(name, "")
+			},
+		})
+		go func() { _ = o.srv.Serve(o.https) }()
+	}
+	return o, nil
+}
+
+// Addr is the internal HTTP listener (not published in Addrs).
+func (o *internalOrigin) Addr() string { return "" }
+
+// Close stops both listeners.
+func (o *internalOrigin) Close() error {
+	err := o.srv.Close()
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// isInternal reports whether addr is one of the internal origin's
+// listeners.
+func (w *World) isInternal(addr string) bool {
+	return addr != "" && (addr == w.internalAddr(true) || addr == w.internalAddr(false))
+}
+
+// internalAddr is where the proxy sends traffic for the emulator: the
+// internal HTTPS listener for https ports, the HTTP one otherwise.
+func (w *World) internalAddr(https bool) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	o, ok := w.services["internal-origin"].(*internalOrigin)
+	if !ok {
+		// A world assembled by hand (tests) without an internal origin:
+		// the published ports stand in.
+		name := "upstream-http"
+		if https {
+			name = "upstream-https"
+		}
+		if s, ok := w.services[name]; ok {
+			return s.Addr()
+		}
+		return ""
+	}
+	if https {
+		if o.https == nil {
+			return ""
+		}
+		return o.https.Addr().String()
+	}
+	return o.http.Addr().String()
 }

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -134,6 +135,9 @@ func New(ctx context.Context, o Options) (*World, error) {
 	}{
 		{"upstream-http", o.UpstreamHTTP, w.startUpstreamHTTP},
 		{"upstream-https", o.UpstreamHTTPS, w.startUpstreamHTTPS},
+		// The proxy's route to the emulator, after the upstream ports (the
+		// lab CA's leaves name the HTTP port for revocation data).
+		{"internal-origin", cmp.Or(o.UpstreamHTTP, o.UpstreamHTTPS), func(string) (service, error) { return w.startInternalOrigin() }},
 		{"dns", o.DNS, w.startDNS},
 		{"proxy", o.Proxy, w.startProxy},
 		{"control", o.Control, w.startControl},

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/wufault/wufault/faults"
@@ -36,22 +37,37 @@ func InLabZone(name string) bool {
 	return false
 }
 
-// emulatorAddr returns where a connection to host:port goes when the
-// embedded upstream serves the lab zone: the emulator's HTTPS listener for
-// 443 and 8531, its HTTP listener for anything else. ok is false when host
-// is outside the zone or the emulator is not running.
+// emulatorAddr returns where the proxy sends a connection to host:port
+// when the embedded upstream serves the lab zone: the emulator's internal
+// HTTPS listener for 443, 8531 and the HTTPS port's own port, its internal
+// HTTP listener for anything else (internalOrigin: no fault is applied
+// twice). ok is false when host is outside the zone or the emulator
+// is not running.
 func (w *World) emulatorAddr(host string, port int) (addr string, ok bool) {
 	if !InLabZone(host) {
 		return "", false
 	}
 	a := w.Addrs()
+	https := false
 	switch port {
-	case 443, 8531:
-		addr = a.UpstreamHTTPS
-	default:
-		addr = a.UpstreamHTTP
+	case 443, 8531, portOf(a.UpstreamHTTPS):
+		https = true
 	}
+	addr = w.internalAddr(https)
 	return addr, addr != ""
+}
+
+// portOf returns the port of host:port, or -1.
+func portOf(hostport string) int {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return -1
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 // emulatorIP is the address lab-zone names resolve to: Options.ZoneIP

@@ -1,0 +1,345 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/simulate"
+)
+
+// Options configure runs.
+type Options struct {
+	// StateDir holds the lab CA, shared by every world of a run (created
+	// once, on first use).
+	StateDir string
+	// TimeScale overrides the client's time scale (0: the scenario's, or
+	// the lab default 0.01; 1: Windows' real timeouts).
+	TimeScale float64
+	// Parallel bounds how many scenarios run at once (0: the number of
+	// CPUs, at least 2).
+	Parallel int
+	// SkipFixes runs only the scenarios, not their fixes.
+	SkipFixes bool
+	// Progress, if set, is called after each scenario of a matrix.
+	Progress func(done, total int, r Result)
+	// Logger receives diagnostics (nil: discard).
+	Logger *slog.Logger
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o.Logger
+}
+
+// RetryDelay is how far "retry-later" advances the machine clock: long
+// enough to feel like waiting, shorter than a cached negative answer.
+const RetryDelay = time.Minute
+
+// lab is one scenario's worlds and client environment.
+type lab struct {
+	world   *simulate.World
+	healthy *simulate.World
+	env     client.Env
+	clock   *clock
+}
+
+func (l *lab) Close() {
+	if l.healthy != nil {
+		l.healthy.Close()
+	}
+	if l.world != nil {
+		l.world.Close()
+	}
+}
+
+// clock is the machine clock of a lab: real time plus an offset that
+// retry-later advances.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// startLab starts a world on loopback with every service on a random
+// port, plus a second, fault-free resolver for use-public-dns, and maps
+// the client's symbolic profile values to them.
+func startLab(ctx context.Context, o Options) (*lab, error) {
+	log := o.logger()
+	w, err := simulate.New(ctx, simulate.Options{
+		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", UpstreamHTTPS: "127.0.0.1:0",
+		StateDir: o.StateDir, MaxStall: 30 * time.Second, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start world: %w", err)
+	}
+	l := &lab{world: w, clock: &clock{}}
+	a := w.Addrs()
+	emuIP, httpPort, _ := net.SplitHostPort(a.UpstreamHTTP)
+	_, httpsPort, _ := net.SplitHostPort(a.UpstreamHTTPS)
+	l.healthy, err = simulate.New(ctx, simulate.Options{DNS: "127.0.0.1:0", ZoneIP: emuIP, Logger: log})
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("start the healthy resolver: %w", err)
+	}
+	ca, err := w.LabCA()
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("lab CA: %w", err)
+	}
+	l.env = client.Env{
+		Proxy:       a.Proxy,
+		DNS:         a.DNS,
+		HealthyDNS:  l.healthy.Addrs().DNS,
+		Server:      "http://wsus.lab:" + httpPort,
+		ServerHTTPS: "https://wsus.lab:" + httpsPort,
+		LabCA:       ca.Certificate(),
+		Clock:       l.clock,
+		Logger:      log,
+	}
+	return l, nil
+}
+
+// profile returns the scenario's profile with the run's time scale.
+func profile(sc *scenarios.Scenario, o Options) scenarios.Profile {
+	p := sc.Profile
+	if o.TimeScale > 0 {
+		ts := o.TimeScale
+		p.TimeScale = &ts
+	}
+	return p
+}
+
+// session starts a lab for sc, activates its faults and runs the client
+// once. The caller closes the lab.
+func session(ctx context.Context, sc *scenarios.Scenario, o Options) (*lab, *client.Machine, *client.Result, error) {
+	l, err := startLab(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l.world.Activate(sc.Name, sc.Seed, sc.Faults)
+	m, err := client.NewMachine(profile(sc, o), l.env)
+	if err != nil {
+		l.Close()
+		return nil, nil, nil, err
+	}
+	res, err := m.Run(ctx)
+	if err != nil {
+		l.Close()
+		return nil, nil, nil, err
+	}
+	return l, m, res, nil
+}
+
+// FaultLabels describes a scenario's faults for tables: kind, and the
+// phase for phase-bound kinds ("tcp.reset@body").
+func FaultLabels(sc *scenarios.Scenario) []string {
+	out := make([]string, 0, len(sc.Faults))
+	for _, sp := range sc.Faults {
+		label := sp.Kind
+		if pb, ok := sp.Fault.(faults.PhaseBinder); ok {
+			p, _ := pb.BoundPhase()
+			label += "@" + string(p)
+		}
+		out = append(out, label)
+	}
+	return out
+}
+
+// Run runs one scenario and, unless o.SkipFixes, checks each of its fixes.
+// A scenario without an expectation passes when its session succeeds.
+func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
+	start := time.Now()
+	r := Result{Scenario: sc.Name, Summary: sc.Summary, File: sc.File, Faults: FaultLabels(sc), Generation: "modern", Notes: sc.Notes, Expect: sc.Expect, Checks: sc.Fixes}
+	if sc.Profile.Generation != "" {
+		r.Generation = sc.Profile.Generation
+	}
+	if e := sc.Expect; e != nil {
+		r.Expected, r.Confidence, r.Source = e.Code, e.Confidence, e.Source
+	}
+	defer func() { r.Duration = time.Since(start) }()
+	l, _, res, err := session(ctx, sc, o)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	l.Close()
+	r.Observed, r.Class, r.RuleSource, r.Session = res.Code, string(res.Class), res.Source, res
+	r.Pass = r.Observed == r.Expected
+	if e := sc.Expect; e != nil && e.Class != "" && r.Pass && res.Code != codes.OK {
+		r.Pass = string(e.Class) == r.Class
+	}
+	if !o.SkipFixes {
+		for _, fc := range sc.Fixes {
+			r.Fixes = append(r.Fixes, checkFix(ctx, sc, fc, o))
+		}
+	}
+	return r
+}
+
+// checkFix reproduces the scenario's failing state, applies the fix (after
+// the fixes it comes with), runs the session again and grades the change.
+func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options) FixResult {
+	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome}
+	l, m, before, err := session(ctx, sc, o)
+	if err != nil {
+		fr.Error = err.Error()
+		return fr
+	}
+	defer l.Close()
+	for _, id := range append(slices.Clone(fc.With), fc.Fix) {
+		if err := applyFix(l, m, sc, id); err != nil {
+			fr.Error = fmt.Sprintf("apply %s: %v", id, err)
+			return fr
+		}
+	}
+	after, err := m.Run(ctx)
+	if err != nil {
+		fr.Error = err.Error()
+		return fr
+	}
+	fr.After = after.Code
+	switch {
+	case after.Code == codes.OK:
+		fr.Got = scenarios.OutcomeFixes
+	case after.Code == before.Code:
+		fr.Got = scenarios.OutcomeNoEffect
+	default:
+		fr.Got = scenarios.OutcomePartial
+	}
+	fr.Pass = fr.Got == fc.Outcome
+	if fc.Code != nil && fr.Pass {
+		fr.Pass = *fc.Code == fr.After
+	}
+	return fr
+}
+
+// applyFix applies one fix to the lab: the client's state through the
+// machine, the world's through its active fault list.
+func applyFix(l *lab, m *client.Machine, sc *scenarios.Scenario, id string) error {
+	switch id {
+	case "retry-later":
+		l.clock.Advance(RetryDelay)
+		return nil
+	case "provide-proxy-credentials":
+		for _, sp := range sc.Faults {
+			if pa, ok := sp.Fault.(*faults.ProxyAuth); ok && len(pa.Users) > 0 {
+				m.SetProxyCredentials(pa.Users[0].User, pa.Users[0].Password.Reveal())
+				return nil
+			}
+		}
+		return errors.New("the scenario has no proxy.auth user to give the client")
+	case "open-firewall":
+		return removeFaults(l, sc, func(sp faults.Spec) bool {
+			if _, ok := sp.Fault.(*faults.TCPRefuse); ok {
+				return true
+			}
+			if st, ok := sp.Fault.(*faults.TCPStall); ok {
+				p, _ := st.BoundPhase()
+				return p == faults.PhaseConnect
+			}
+			return false
+		})
+	case "allow-range-requests":
+		return removeFaults(l, sc, func(sp faults.Spec) bool { _, ok := sp.Fault.(*faults.HTTPRangeIgnored); return ok })
+	}
+	err := m.ApplyFix(id)
+	if errors.Is(err, client.ErrWorldFix) {
+		return fmt.Errorf("no world change defined for %s", id)
+	}
+	return err
+}
+
+// removeFaults activates the scenario again without the faults drop
+// selects (the network change a fix stands for).
+func removeFaults(l *lab, sc *scenarios.Scenario, drop func(faults.Spec) bool) error {
+	var keep []faults.Spec
+	for _, sp := range sc.Faults {
+		if !drop(sp) {
+			keep = append(keep, sp)
+		}
+	}
+	l.world.Activate(sc.Name, sc.Seed, keep)
+	return nil
+}
+
+// Matrix runs every scenario, in parallel: each has its own worlds on
+// random loopback ports, so they cannot disturb one another.
+func Matrix(ctx context.Context, scs []*scenarios.Scenario, o Options) *Report {
+	par := o.Parallel
+	if par <= 0 {
+		par = max(2, runtime.NumCPU())
+	}
+	rep := &Report{Started: time.Now(), Results: make([]Result, len(scs))}
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for i, sc := range scs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res := Run(ctx, sc, o)
+			rep.Results[i] = res
+			if o.Progress != nil {
+				mu.Lock()
+				done++
+				o.Progress(done, len(scs), res)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Duration = time.Since(rep.Started)
+	rep.Summarize()
+	return rep
+}
+
+// Diff explains a failed result in a few lines (for `wufault run`).
+func Diff(r Result) string {
+	var b strings.Builder
+	if r.Error != "" {
+		fmt.Fprintf(&b, "error: %s\n", r.Error)
+		return b.String()
+	}
+	if !r.Pass {
+		fmt.Fprintf(&b, "- expected %s", r.Expected)
+		if r.Expect != nil && r.Expect.Class != "" {
+			fmt.Fprintf(&b, " (class %s)", r.Expect.Class)
+		}
+		fmt.Fprintf(&b, "\n+ observed %s (class %s)\n", r.Observed, dash(r.Class))
+	}
+	for _, f := range r.Fixes {
+		if !f.Pass {
+			fmt.Fprintf(&b, "- fix %s: expected %s\n+ fix %s: got %s (code after %s)%s\n", f.Chain(), f.Expected, f.Chain(), f.Got, f.After, errSuffix(f.Error))
+		}
+	}
+	return b.String()
+}

@@ -64,6 +64,10 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 		a.faultsCommand(),
 		a.scenariosCommand(),
 		a.serveCommand(),
+		a.labCommand(),
+		a.runCommand(),
+		a.matrixCommand(),
+		a.verifyCommand(),
 		a.probeCommand(),
 		a.logsCommand(), a.analyzeCommand(),
 	)

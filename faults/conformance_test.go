@@ -28,10 +28,6 @@ func hooksOf(f Fault) []string {
 	return hs
 }
 
-// hooksPending names kinds whose hook lands with their layer's issue. The
-// list only shrinks; an entry here whose hook exists fails the test.
-var hooksPending = map[string]bool{}
-
 func TestConformance(t *testing.T) {
 	kinds := Kinds()
 	if len(kinds) < 30 {
@@ -51,12 +47,7 @@ func TestConformance(t *testing.T) {
 			if reflect.ValueOf(a).Kind() != reflect.Pointer || (a == b && reflect.TypeOf(a).Elem().Size() > 0) {
 				t.Errorf("New must return a distinct pointer each call")
 			}
-			hs := hooksOf(a)
-			switch {
-			case hooksPending[kind] && len(hs) > 0:
-				t.Errorf("kind %s implements %v: remove it from hooksPending", kind, hs)
-			case hooksPending[kind]:
-			case len(hs) != 1 || hs[0] != info.Layer():
+			if hs := hooksOf(a); len(hs) != 1 || hs[0] != info.Layer() {
 				t.Errorf("kind %s implements hooks %v, want exactly [%s]", kind, hs, info.Layer())
 			}
 			// The zero value is either valid or rejected with field errors

@@ -100,7 +100,7 @@ func TestProxyConnectPassThrough(t *testing.T) {
 	w := proxyWorld(t, Options{})
 	o := origin(t, true)
 	c := client(t, w, o, 20*time.Second)
-	want := blob(1 << 20)
+	want := blob(256 << 10)
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
 	for range 40 {
@@ -260,7 +260,7 @@ func TestProxyTCPFaultsPlain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := "/blob/" + fmt.Sprint(size)
 			activate(t, w, spec(tc.kind, tc.fault, faults.Match{Path: path}, faults.When{}))
-			c := client(t, w, nil, 2*time.Second)
+			c := client(t, w, nil, time.Second)
 			u := url
 			if tc.kind == "tcp.slice" {
 				u = o.URL + "/echo"

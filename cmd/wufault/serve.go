@@ -25,16 +25,17 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			v := a.v
 			opts := simulate.Options{
-				Proxy:         v.GetString("proxy"),
-				DNS:           v.GetString("dns"),
-				UpstreamHTTP:  v.GetString("upstream-http"),
-				UpstreamHTTPS: v.GetString("upstream-https"),
-				Control:       v.GetString("control"),
-				ControlToken:  v.GetString("control-token"),
-				Resolvers:     v.GetStringSlice("resolver"),
-				StateDir:      v.GetString("state-dir"),
-				MaxStall:      v.GetDuration("max-stall"),
-				Logger:        a.log,
+				Proxy:          v.GetString("proxy"),
+				DNS:            v.GetString("dns"),
+				UpstreamHTTP:   v.GetString("upstream-http"),
+				UpstreamHTTPS:  v.GetString("upstream-https"),
+				Control:        v.GetString("control"),
+				ControlToken:   v.GetString("control-token"),
+				Resolvers:      v.GetStringSlice("resolver"),
+				StateDir:       v.GetString("state-dir"),
+				InterceptHosts: v.GetStringSlice("intercept"),
+				MaxStall:       v.GetDuration("max-stall"),
+				Logger:         a.log,
 			}
 			for _, c := range v.GetStringSlice("allow-cidr") {
 				p, err := netip.ParsePrefix(c)

@@ -101,6 +101,7 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 	f.String("parent-proxy", "", "send upstream traffic through this proxy (http://host:port)")
 	f.StringSlice("allow-cidr", nil, "client networks allowed when binding a non-loopback address (repeatable)")
 	f.StringSlice("resolver", nil, "DNS servers (host:port) for names outside the lab zone (repeatable)")
+	f.StringSlice("intercept", nil, "host patterns to intercept (MITM) besides those the scenario's tls/http faults target; the lab CA must cover them (wufault ca init --intercept)")
 	f.String("ready-file", "", "write the listening addresses as JSON to this file once ready")
 	f.String("pcap", "", "record the world's traffic to this pcap file (Linux, CAP_NET_RAW)")
 	f.Duration("max-stall", 2*time.Minute, "upper bound for every stall and open-ended delay")

@@ -73,17 +73,10 @@ fix against its expected outcome, then prints the fault → code table and "N pa
 It exits 1 when anything failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := scenarios.Catalog()
+			rep, err := a.matrix(cmd, nil)
 			if err != nil {
 				return err
 			}
-			o, cleanup, err := a.runOptions(cmd)
-			if err != nil {
-				return err
-			}
-			defer cleanup()
-			o.Progress = a.progress()
-			rep := verify.Matrix(cmd.Context(), all, o)
 			if err := verify.Render(a.stdout, rep, "table"); err != nil {
 				return err
 			}
@@ -191,17 +184,10 @@ func (a *app) matrixCommand() *cobra.Command {
 		Example: `  wufault matrix --format html --out fault-codes.html
   wufault matrix --format junit --out wufault.xml        (for CI)`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			scs, err := pick(args)
-			if err != nil {
-				return failf("%s", err)
-			}
-			o, cleanup, err := a.runOptions(cmd)
+			rep, err := a.matrix(cmd, args)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			o.Progress = a.progress()
-			rep := verify.Matrix(cmd.Context(), scs, o)
 			var w io.Writer = a.stdout
 			if out != "" && out != "-" {
 				f, err := os.Create(out)
@@ -227,6 +213,22 @@ func (a *app) matrixCommand() *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "table", "table, markdown, json, junit or html")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of standard output")
 	return cmd
+}
+
+// matrix runs the named scenarios (all: the catalog) with the shared run
+// flags and the progress bar.
+func (a *app) matrix(cmd *cobra.Command, names []string) (*verify.Report, error) {
+	scs, err := pick(names)
+	if err != nil {
+		return nil, failf("%s", err)
+	}
+	o, cleanup, err := a.runOptions(cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	o.Progress = a.progress()
+	return verify.Matrix(cmd.Context(), scs, o), nil
 }
 
 // pick returns the named scenarios, or the whole catalog.
@@ -258,17 +260,10 @@ mismatch.`,
 			if all == (len(args) > 0) {
 				return failf("name scenarios or pass --all")
 			}
-			scs, err := pick(args)
-			if err != nil {
-				return failf("%s", err)
-			}
-			o, cleanup, err := a.runOptions(cmd)
+			rep, err := a.matrix(cmd, args)
 			if err != nil {
 				return err
 			}
-			defer cleanup()
-			o.Progress = a.progress()
-			rep := verify.Matrix(cmd.Context(), scs, o)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SCENARIO\tCODE\tFIX\tEXPECTED\tGOT\tCODE AFTER\t")
 			mismatches := 0

@@ -48,8 +48,11 @@ type dnsService struct {
 	maxStall time.Duration
 
 	// allow decides whether a client gets answers (w.clientAllowed, with a
-	// fast path for loopback). Clients it refuses get nothing.
+	// fast path for loopback and this host). Clients it refuses get nothing.
 	allow func(net.Addr) bool
+	// self is the address the service is bound to: queries from it come
+	// from this host (the world's proxy resolving through its own DNS).
+	self netip.Addr
 
 	resolvers []string
 	udpClient *dns.Client
@@ -127,6 +130,7 @@ func (s *dnsService) start(addr string) error {
 		return err
 	}
 	s.addr = l.Addr().String()
+	s.self = addrIP(l.Addr())
 	if ip := addrIP(pc.LocalAddr()); ip.IsValid() && !ip.IsUnspecified() {
 		// Bound to one address, answers leave from it anyway: spare the
 		// per-packet control messages (see plainPacketConn).
@@ -310,23 +314,20 @@ func (s *dnsService) refuse(remote net.Addr) {
 	s.w.journal.Add(Event{Kind: EventDNSQuery, Service: "dns", Client: addrString(remote), Detail: "client not allowed, dropped"})
 }
 
-// allowed is w.clientAllowed without its parsing for loopback clients.
+// allowed is w.clientAllowed, without its parsing for loopback clients,
+// and also admitting this host's own queries to a service bound to a
+// non-loopback address (their source is that address).
 func (s *dnsService) allowed(a net.Addr) bool {
-	var ip netip.Addr
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	case *net.TCPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	}
-	if ip.Unmap().IsLoopback() {
+	ip := addrIP(a)
+	if ip.IsLoopback() || (ip.IsValid() && ip == s.self && !ip.IsUnspecified()) {
 		return true
 	}
 	return s.w.clientAllowed(a)
 }
 
 // dnsExchange is one query in flight: the ResponseWriter every hook and
-// the zone write through, recording what was sent for the journal.
+// the zone write through, recording what was sent for the journal. It is
+// pooled: valid only until ServeDNS returns (hooks answer synchronously).
 type dnsExchange struct {
 	dns.ResponseWriter
 	s     *dnsService

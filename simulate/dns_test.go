@@ -595,7 +595,10 @@ func TestDNSClientNotAllowed(t *testing.T) {
 
 	// The allow-list itself: loopback always, others as clientAllowed says.
 	s := newDNSService(&World{opts: Options{AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}, log: testLogger(t), ctx: context.Background()})
+	s.self = netip.MustParseAddr("203.0.113.53") // bound there: this host's own queries come from it
 	for a, want := range map[net.Addr]bool{
+		&net.UDPAddr{IP: net.IPv4(203, 0, 113, 53), Port: 1}:       true,
+		&net.UDPAddr{IP: net.IPv4(203, 0, 113, 54), Port: 1}:       false,
 		&net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}:          true,
 		&net.TCPAddr{IP: net.IPv6loopback, Port: 1}:                true,
 		&net.UDPAddr{IP: net.IPv4(192, 0, 2, 9), Port: 1}:          true,

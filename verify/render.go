@@ -61,11 +61,19 @@ func SummaryLine(rep *Report) string {
 
 func renderTable(w io.Writer, rep *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SCENARIO\tFAULT\tCLASS\tEXPECTED\tOBSERVED\tCONF\tRESULT")
+	real := hasReports(rep)
+	head := "SCENARIO\tFAULT\tCLASS\tEXPECTED\tOBSERVED\tCONF\tRESULT"
+	if real {
+		head = "SCENARIO\tFAULT\tCLASS\tEXPECTED\tOBSERVED\tREAL CLIENTS\tCONF\tRESULT"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rep.Results {
 		obs := r.Observed.Hex()
 		if r.Error != "" {
 			obs = "-"
+		}
+		if real {
+			obs += "\t" + reportedCell(r)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Scenario, r.FaultLabel(), dash(r.Class), r.Expected.Hex(), obs, dash(string(r.Confidence)), verdict(r))
 	}
@@ -106,11 +114,11 @@ func dash(s string) string {
 }
 
 func renderMarkdown(w io.Writer, rep *Report) error {
-	fmt.Fprintln(w, "| Scenario | Fault | Class | Expected | Observed | Confidence | Source | Result |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| Scenario | Fault | Class | Expected | Observed (emulated) | Real clients | Confidence | Source | Result |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rep.Results {
-		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s |\n", r.Scenario, r.FaultLabel(), dash(r.Class),
-			codeCell(r.Expected), codeCell(r.Observed), dash(string(r.Confidence)), mdEscape(r.Source), verdict(r))
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s | %s | %s | %s |\n", r.Scenario, r.FaultLabel(), dash(r.Class),
+			codeCell(r.Expected), codeCell(r.Observed), reportedCell(r), dash(string(r.Confidence)), mdEscape(r.Source), verdict(r))
 	}
 	var fixRows []string
 	for _, r := range rep.Results {
@@ -298,8 +306,8 @@ Hover a code for the scenarios, expectations, confidence and sources.</p>
 {{range .Rows}}<tr><th>{{.Kind}}</th>{{range .Cells}}<td>{{range .Codes}}<span class="code{{if .Mismatch}} mismatch{{end}}" style="background:hsl({{.Hue}},70%,85%)" title="{{.Title}}">{{.Code}}{{if gt .Count 1}} ×{{.Count}}{{end}}<br><small>{{.Name}}</small></span>{{end}}</td>{{end}}</tr>
 {{end}}</table>
 <h2>Scenarios</h2>
-<table><tr><th>scenario</th><th>faults</th><th>class</th><th>expected</th><th>observed</th><th>confidence</th><th>source</th><th>result</th></tr>
-{{range .Report.Results}}<tr><td>{{.Scenario}}<br><small>{{.Summary}}</small></td><td>{{.FaultLabel}}</td><td>{{.Class}}</td><td>{{.Expected.Hex}}<br><small>{{call $.Name .Expected}}</small></td><td>{{.Observed.Hex}}<br><small>{{call $.Name .Observed}}</small></td><td>{{.Confidence}}</td><td>{{.Source}}</td><td class="{{call $.Verdict .}}">{{call $.Verdict .}}{{range .Fixes}}<br><small>{{.Chain}}: {{.Got}}{{if not .Pass}} (expected {{.Expected}}){{end}}</small>{{end}}</td></tr>
+<table><tr><th>scenario</th><th>faults</th><th>class</th><th>expected</th><th>observed (emulated)</th><th>real clients</th><th>confidence</th><th>source</th><th>result</th></tr>
+{{range .Report.Results}}<tr><td>{{.Scenario}}<br><small>{{.Summary}}</small></td><td>{{.FaultLabel}}</td><td>{{.Class}}</td><td>{{.Expected.Hex}}<br><small>{{call $.Name .Expected}}</small></td><td>{{.Observed.Hex}}<br><small>{{call $.Name .Observed}}</small></td><td>{{range .Reported}}{{.Hex}}<br><small>{{call $.Name .}}</small><br>{{else}}-{{end}}</td><td>{{.Confidence}}</td><td>{{.Source}}</td><td class="{{call $.Verdict .}}">{{call $.Verdict .}}{{range .Fixes}}<br><small>{{.Chain}}: {{.Got}}{{if not .Pass}} (expected {{.Expected}}){{end}}</small>{{end}}</td></tr>
 {{end}}</table>
 </body></html>
 `))

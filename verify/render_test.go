@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 )
@@ -98,10 +99,35 @@ func TestRenderJSONAndMarkdown(t *testing.T) {
 	if err := Render(&b, sampleReport(), "markdown"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "| b-reset | `tcp.reset@body` | scan | 0x80072EFE `WININET_E_CONNECTION_ABORTED`") {
+	if !strings.Contains(b.String(), "| b-reset | `tcp.reset@body` | scan | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | - |") {
 		t.Errorf("markdown:\n%s", b.String())
 	}
 	if err := Render(&b, sampleReport(), "pdf"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+func TestAttachReports(t *testing.T) {
+	rep := sampleReport()
+	n := AttachReports(rep, []observe.JournalEvent{
+		{Kind: "report", Scenario: "b-reset", Code: "0x80072EFE"},
+		{Kind: "report", Scenario: "b-reset", Code: "-2147012866"},
+		{Kind: "report", Scenario: "a-nxdomain", Code: "8024402C"},
+		{Kind: "fault", Scenario: "a-nxdomain", Code: "0x80072EE7"},
+		{Kind: "report", Scenario: "unknown", Code: "0x80072EE7"},
+		{Kind: "report", Scenario: "a-nxdomain", Code: "garbage"},
+	})
+	if n != 3 {
+		t.Errorf("matched %d reports, want 3", n)
+	}
+	if got := rep.Results[1].Reported; len(got) != 1 || got[0] != codes.MustParse("0x80072EFE") {
+		t.Errorf("b-reset reported %v", got)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, rep, "table"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "REAL CLIENTS") || !strings.Contains(b.String(), "0x8024402C  0x80072EE7  0x8024402C") {
+		t.Errorf("table:\n%s", b.String())
 	}
 }

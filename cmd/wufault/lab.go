@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/verify"
@@ -177,7 +178,7 @@ func printRun(w io.Writer, sc *scenarios.Scenario, r verify.Result) {
 }
 
 func (a *app) matrixCommand() *cobra.Command {
-	var format, out string
+	var format, out, observed string
 	cmd := &cobra.Command{
 		Use:   "matrix [SCENARIO...]",
 		Short: "Run scenarios (default: the whole catalog) and render the fault × class → code table",
@@ -187,6 +188,11 @@ func (a *app) matrixCommand() *cobra.Command {
 			rep, err := a.matrix(cmd, args)
 			if err != nil {
 				return err
+			}
+			if observed != "" {
+				if err := a.attachObserved(rep, observed); err != nil {
+					return err
+				}
 			}
 			var w io.Writer = a.stdout
 			if out != "" && out != "-" {
@@ -212,7 +218,29 @@ func (a *app) matrixCommand() *cobra.Command {
 	runFlags(cmd)
 	cmd.Flags().StringVar(&format, "format", "table", "table, markdown, json, junit or html")
 	cmd.Flags().StringVar(&out, "out", "", "write the report to this file instead of standard output")
+	cmd.Flags().StringVar(&observed, "observed", "", "a journal (JSON lines from the control API's /journal/stream) whose real-client reports to show beside the predictions")
 	return cmd
+}
+
+// attachObserved reads a journal and puts real clients' codes beside the
+// predictions.
+func (a *app) attachObserved(rep *verify.Report, file string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	events, warnings, err := observe.ReadJournal(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(a.stderr, "wufault: %s: %s\n", file, w)
+	}
+	if verify.AttachReports(rep, events) == 0 {
+		fmt.Fprintf(a.stderr, "wufault: %s holds no report of a real client for these scenarios\n", file)
+	}
+	return nil
 }
 
 // matrix runs the named scenarios (all: the catalog) with the shared run

@@ -67,3 +67,14 @@ func TestMatrixJUnitAndVerify(t *testing.T) {
 		t.Errorf("verify without scenarios: %d %q", status, errs)
 	}
 }
+
+func TestMatrixObserved(t *testing.T) {
+	dir := t.TempDir()
+	journal := filepath.Join(dir, "journal.jsonl")
+	os.WriteFile(journal, []byte(`{"seq":1,"time":"2026-11-21T10:00:00Z","event":"report","scenario":"http-status-404-scan","code":"0x80244019"}
+`), 0o600)
+	out, errs, status := runCmd(t, "--state-dir", dir, "matrix", "--observed", journal, "http-status-404-scan")
+	if status != 0 || !strings.Contains(out, "REAL CLIENTS") || !strings.Contains(out, "0x80244019  0x80244019  0x80244019") {
+		t.Errorf("status %d\n%s%s", status, out, errs)
+	}
+}

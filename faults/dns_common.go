@@ -74,6 +74,7 @@ func (s *Set) SelectDNS(t Target) []*Rule {
 		return nil
 	}
 	var out []*Rule
+	host := "" // normalized once, for the first rule that needs it
 	for _, r := range s.rules {
 		if _, ok := r.Fault.(DNSHook); !ok {
 			continue
@@ -81,7 +82,10 @@ func (s *Set) SelectDNS(t Target) []*Rule {
 		if m, ok := r.Fault.(qtypeMatcher); ok && !m.MatchesQType(t.QType) {
 			continue
 		}
-		if r.Select(t) {
+		if host == "" {
+			host = normHost(t.Host)
+		}
+		if r.selectNorm(t, host) {
 			out = append(out, r)
 		}
 	}

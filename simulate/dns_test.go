@@ -59,6 +59,24 @@ func TestDNSLabZone(t *testing.T) {
 	}
 }
 
+// TestDNSLabZoneWithEmulator runs the real emulator: lab names resolve
+// to the address it listens on.
+func TestDNSLabZoneWithEmulator(t *testing.T) {
+	t.Parallel()
+	w, err := New(context.Background(), Options{DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	host, _, _ := net.SplitHostPort(w.Addrs().UpstreamHTTP)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := goResolver(w.Addrs().DNS).LookupHost(ctx, "wsus.lab.")
+	if err != nil || !slices.Equal(got, []string{host}) {
+		t.Errorf("wsus.lab = %v, %v; want the emulator's %s", got, err, host)
+	}
+}
+
 func TestDNSLabZoneEmulatorAddress(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

@@ -328,26 +328,27 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	st := &reqState{}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
 	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
+	// finish journals the answer. A tunnel calls it when it ends, long
+	// after the handler: it must not hold net/http's state (pw, r).
 	st.finish = func() {
-		status := st.status
-		if status == 0 && !connect {
-			status = pw.status
-		}
 		if fc.ended() && st.detail == "" {
 			st.detail = "connection ended by a fault"
 		}
-		bytes := pw.bytes
-		if connect {
-			bytes = st.bytes
-		}
-		w.metrics.responses.WithLabelValues("proxy", statusClass(status)).Inc()
+		w.metrics.responses.WithLabelValues("proxy", statusClass(st.status)).Inc()
 		w.journal.Add(Event{Kind: EventResponse, Service: "proxy", Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
-			Method: t.Method, Path: t.Path, Class: t.Class, Status: status, Bytes: bytes, Duration: time.Since(start), Detail: st.detail})
+			Method: t.Method, Path: t.Path, Class: t.Class, Status: st.status, Bytes: st.bytes, Duration: time.Since(start), Detail: st.detail})
 	}
 	defer func() {
-		if !st.async {
-			st.finish()
+		if st.async {
+			return
 		}
+		if st.status == 0 {
+			st.status = pw.status // an answer written through the hooks (403 to a CONNECT, say)
+		}
+		if !connect {
+			st.bytes = pw.bytes
+		}
+		st.finish()
 	}()
 
 	// A stalled answer ends when the client gives up.

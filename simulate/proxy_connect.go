@@ -193,6 +193,7 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 		_ = fc.Close()
 		return
 	}
+	ended := make(chan struct{}) // the origin's side is done
 	go func() {
 		defer p.wg.Done()
 		defer close(done)
@@ -200,7 +201,16 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 		upBytes, err = p.copyToUpstream(up, fc, pre)
 		switch {
 		case err == nil && !fc.stalling.Load():
-			_ = closeWrite(up) // the client half-closed: pass it on
+			// The client half-closed: pass it on, and give the origin
+			// tunnelLinger to finish its side.
+			_ = closeWrite(up)
+			t := time.NewTimer(tunnelLinger)
+			select {
+			case <-ended:
+			case <-t.C:
+				_ = up.Close()
+			}
+			t.Stop()
 		case err == nil:
 			fc.kill() // EOF during a stall: the client gave up
 			_ = up.Close()
@@ -208,6 +218,9 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 			_ = up.Close()
 		}
 	}()
+	// World shutdown ends the origin's side too (the client's is killed).
+	stop := context.AfterFunc(p.w.ctx, func() { _ = up.Close() })
+	defer stop()
 
 	var dst io.Writer = fc
 	first := func() {}
@@ -228,6 +241,7 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 		n, err = p.idleCopy(dst, up, first)
 	}
 	st.bytes = n
+	close(ended)
 	if err == nil {
 		_ = fc.CloseWrite()
 	} else {

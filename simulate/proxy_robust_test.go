@@ -238,3 +238,57 @@ func TestProxySwapUnderLoad(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A client that leaves while the origin stays silent does not pin the
+// tunnel: the world closes at once, and nothing leaks.
+func TestProxyTunnelClientLeavesOriginSilent(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	hold, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := hold.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		c, err := net.Dial("tcp", w.Addrs().Proxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n", hold.Addr())
+		if s, _ := bufio.NewReader(c).ReadString('\n'); !strings.Contains(s, "200") {
+			t.Fatalf("CONNECT: %q", s)
+		}
+		c.Close()
+	}
+	time.Sleep(50 * time.Millisecond)
+	done := make(chan struct{})
+	go func() { w.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs on tunnels whose origin is silent")
+	}
+}

@@ -79,17 +79,21 @@ EOF
 (cd "$repo" && go build -o "$tmp/wufault" ./cmd/wufault && go test -c -o "$tmp/simulate.test" ./simulate)
 
 # wufault: proxy and control API on free loopback ports, nothing else.
-"$tmp/wufault" serve --proxy 127.0.0.1:0 --control 127.0.0.1:0 --dns "" --upstream-http "" --upstream-https "" \
-	--state-dir "$tmp/state" --ready-file "$tmp/ready.json" --log-level error >"$tmp/wufault.log" 2>&1 &
-wufault_pid=$!
-pids+=("$wufault_pid")
-for _ in $(seq 100); do [[ -s $tmp/ready.json ]] && break; sleep 0.1; done
-if [[ ! -s $tmp/ready.json ]]; then
-	echo "bench-proxy: wufault did not start" >&2
-	cat "$tmp/wufault.log" >&2
-	exit 1
-fi
-read -r wufault_proxy wufault_control < <(python3 -c 'import json, sys; a = json.load(open(sys.argv[1])); print(a["proxy"], a["control"])' "$tmp/ready.json")
+start_wufault() {
+	rm -f "$tmp/ready.json"
+	"$tmp/wufault" serve --proxy 127.0.0.1:0 --control 127.0.0.1:0 --dns "" --upstream-http "" --upstream-https "" \
+		--state-dir "$tmp/state" --ready-file "$tmp/ready.json" --log-level error >"$tmp/wufault.log" 2>&1 &
+	wufault_pid=$!
+	pids+=("$wufault_pid")
+	for _ in $(seq 100); do [[ -s $tmp/ready.json ]] && break; sleep 0.1; done
+	if [[ ! -s $tmp/ready.json ]]; then
+		echo "bench-proxy: wufault did not start" >&2
+		cat "$tmp/wufault.log" >&2
+		exit 1
+	fi
+	read -r wufault_proxy wufault_control < <(python3 -c 'import json, sys; a = json.load(open(sys.argv[1])); print(a["proxy"], a["control"])' "$tmp/ready.json")
+}
+start_wufault
 proxies="wufault=http://$wufault_proxy"
 cpu_pids="wufault=$wufault_pid"
 others=""
@@ -165,6 +169,13 @@ WUFAULT_BENCH_PROXIES="wufault=http://$wufault_proxy" WUFAULT_BENCH_CONTROL="htt
 	bench '^BenchmarkSmallRequests$' 1x >"$tmp/rps.txt"
 WUFAULT_BENCH_PROXIES="wufault=http://$wufault_proxy" WUFAULT_BENCH_CONTROL="http://$wufault_control" WUFAULT_BENCH_CONNS=$CONNS \
 	bench '^Benchmark(Stall|Latency)Precision$' "${ROUNDS}x" >"$tmp/precision.txt"
+# The idle tunnels go to a fresh wufault, so its memory is theirs, not
+# what the downloads left in the heap.
+kill "$wufault_pid"
+wait "$wufault_pid" 2>/dev/null || true
+start_wufault
+sleep 1
+rss_rest=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$wufault_pid/status")
 WUFAULT_BENCH_PROXIES="wufault=http://$wufault_proxy" WUFAULT_BENCH_PROXY_PID=$wufault_pid \
 	WUFAULT_BENCH_IDLE_TARGET="127.0.0.1:$hold_port" WUFAULT_BENCH_TUNNELS=$TUNNELS \
 	bench '^BenchmarkIdleTunnels$' 1x >"$tmp/idle.txt"
@@ -239,9 +250,9 @@ done
 echo
 echo "### Idle CONNECT tunnels"
 echo
-echo "$(metric "$tmp/idle.txt" IdleTunnels tunnels) tunnels $tunnel_note opened through wufault to a listener that"
-echo "holds them, then left idle: wufault's resident memory $(metric "$tmp/idle.txt" IdleTunnels rss-MB) MB"
-echo "($(metric "$tmp/idle.txt" IdleTunnels KB/tunnel) KB per tunnel over the process at rest)."
+echo "$(metric "$tmp/idle.txt" IdleTunnels tunnels) tunnels $tunnel_note opened through a fresh \`wufault serve\` to a"
+echo "listener that holds them, then left idle: resident memory $(metric "$tmp/idle.txt" IdleTunnels rss-MB) MB"
+echo "($rss_rest MB at rest before; $(metric "$tmp/idle.txt" IdleTunnels KB/tunnel) KB per tunnel)."
 echo
 echo "<details><summary>raw benchmark lines</summary>"
 echo

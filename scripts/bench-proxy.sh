@@ -22,7 +22,7 @@ set -euo pipefail
 
 BYTES=${BYTES:-1073741824} # download size (1 GiB)
 COUNT=${COUNT:-3}          # downloads per path
-RPS_ROUNDS=${RPS_ROUNDS:-5} # one-second rounds of small requests per scenario
+RPS_ROUNDS=${RPS_ROUNDS:-10} # one-second rounds of small requests per scenario
 ROUNDS=${ROUNDS:-5}        # rounds of the precision runs
 CONNS=${CONNS:-200}        # concurrent connections of the precision runs
 TUNNELS=${TUNNELS:-10000}  # idle CONNECT tunnels
@@ -222,7 +222,7 @@ done
 echo
 echo "### Small plain-HTTP requests through wufault (keep-alive, 16 client goroutines)"
 echo
-echo "The two scenarios alternate in one-second rounds ($RPS_ROUNDS each) after a warm-up, so load changes hit both."
+echo "The two scenarios alternate in one-second rounds ($RPS_ROUNDS each, ABBA order) after a warm-up, so load drifts hit both."
 echo
 no=$(metric "$tmp/rps.txt" "SmallRequests" "no-faults-req/s")
 idle=$(metric "$tmp/rps.txt" "SmallRequests" "idle-faults-req/s")

@@ -221,14 +221,15 @@ func idleFaults() ([]faults.Spec, string) {
 
 // BenchmarkSmallRequests measures small plain-HTTP requests per second
 // through wufault on keep-alive connections, without faults and with 20
-// rules that do not match. The two alternate in rounds of one second
-// (WUFAULT_BENCH_RPS_ROUNDS pairs, default 5) after a warm-up, so a change
-// in the machine's load hits both alike; b.N is not used (run it -benchtime 1x).
+// rules that do not match. The two alternate in one-second rounds, in ABBA
+// order (WUFAULT_BENCH_RPS_ROUNDS pairs, default 10) after a warm-up, so a
+// drift in the machine's load hits both alike; b.N is not used (run it
+// -benchtime 1x).
 func BenchmarkSmallRequests(b *testing.B) {
 	plain, _ := benchOrigins(b)
 	p := benchProxies(b)[0]
 	specs, js := idleFaults()
-	rounds := int(envInt("WUFAULT_BENCH_RPS_ROUNDS", 5))
+	rounds := int(envInt("WUFAULT_BENCH_RPS_ROUNDS", 10))
 	c := benchClient(p.url, true)
 	defer c.Transport.(*http.Transport).CloseIdleConnections()
 	const workers = 16
@@ -262,11 +263,17 @@ func BenchmarkSmallRequests(b *testing.B) {
 	measure(500 * time.Millisecond) // warm-up: connections, pools
 	var none, idle int64
 	b.ResetTimer()
-	for range rounds {
-		p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
-		none += measure(time.Second)
-		p.setFaults(b, "idle", specs, js)
-		idle += measure(time.Second)
+	for r := range rounds {
+		// ABBA order, so a drift in the machine's load cancels out.
+		for k := range 2 {
+			if (r+k)%2 == 0 {
+				p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
+				none += measure(time.Second)
+			} else {
+				p.setFaults(b, "idle", specs, js)
+				idle += measure(time.Second)
+			}
+		}
 	}
 	b.StopTimer()
 	p.setFaults(b, "none", nil, `{"name":"bench-none"}`)
@@ -488,5 +495,20 @@ func BenchmarkIdleTunnels(b *testing.B) {
 		b.ReportMetric(float64(open), "tunnels")
 		b.ReportMetric(float64(after)/1024, "rss-MB")
 		b.ReportMetric(float64(after-before)/float64(max(open, 1)), "KB/tunnel")
+	}
+}
+
+// BenchmarkRuleSelection is what an active scenario costs a plain request
+// whose rules do not match: the three selections ServeHTTP makes, over 20
+// idle rules.
+func BenchmarkRuleSelection(b *testing.B) {
+	specs, _ := idleFaults()
+	set := faults.NewSet(specs, 1, nil)
+	t := faults.Target{Host: "127.0.0.1:41234", Path: "/small", Method: http.MethodGet, Class: faults.ClassOf("/small")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(set.SelectFunc("tcp", t, keepPlain))+len(set.Select("http", t))+len(set.Select("proxy", t)) != 0 {
+			b.Fatal("an idle rule matched")
+		}
 	}
 }

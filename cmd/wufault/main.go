@@ -1,6 +1,3 @@
-// Command wufault reproduces Windows Update network errors on demand.
-//
-// See `wufault --help` and the README.
 package main
 
 import (

@@ -346,7 +346,9 @@ func TestProxyDenyConnect(t *testing.T) {
 	if h := w.Active().Set.Rules()[0].Hits(); h.Fired != 1 || h.Matched != 2 {
 		t.Errorf("hits %+v, want 2 matched, 1 fired", h)
 	}
-	denied := w.Journal().Events(0, func(e Event) bool { return e.Kind == EventResponse && e.Method == http.MethodConnect && e.Status == 403 })
+	denied := w.Journal().Events(0, func(e Event) bool {
+		return e.Kind == EventResponse && e.Method == http.MethodConnect && e.Status == 403
+	})
 	if len(denied) != 1 {
 		t.Errorf("journal: %d denied CONNECT answers, want 1", len(denied))
 	}

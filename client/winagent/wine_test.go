@@ -242,10 +242,10 @@ func TestWineProbe(t *testing.T) {
 		// error, 512 of 4096 bytes (the agent notes the short body).
 		{name: "reset mid-body", url: "http://" + addr + "/reset", stage: "done", status: 200, bytes: 512,
 			windows: "WinHttpReadData fails with 12030 (ERROR_WINHTTP_CONNECTION_ERROR), WUA 0x80072EFE",
-			alts: []winagent.ProbeResult{{Stage: "read", Win32: 10054, Status: 200, WUA: 0x80072EFE}, {Stage: "receive", Win32: 10054, WUA: 0x80072EFE}}},
+			alts:    []winagent.ProbeResult{{Stage: "read", Win32: 10054, Status: 200, WUA: 0x80072EFE}, {Stage: "receive", Win32: 10054, WUA: 0x80072EFE}}},
 		{name: "reset before the response", url: "http://" + addr + "/reset0", stage: "receive", win32: 12152, wua: 0x80072F78,
 			windows: "WinHttpReceiveResponse fails with 12030, WUA 0x80072EFE",
-			alts: []winagent.ProbeResult{{Stage: "receive", Win32: 10054, WUA: 0x80072EFE}}},
+			alts:    []winagent.ProbeResult{{Stage: "receive", Win32: 10054, WUA: 0x80072EFE}}},
 		// The response timeout (1 s here, WINHTTP_OPTION_RECEIVE_RESPONSE_TIMEOUT;
 		// without it Wine waits for ever) fires; Wine passes the socket's
 		// WSAETIMEDOUT (10060) through, which the agent maps to 12002.

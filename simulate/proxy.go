@@ -52,6 +52,10 @@ type proxyService struct {
 	up      *upstream
 	bufs    sync.Pool
 
+	// parker holds the origin side of tunnels before the origin's first
+	// bytes (nil: two goroutines per tunnel from the start).
+	parker *parker
+
 	// mitm terminates TLS inside intercepted tunnels; nil (until the lab CA
 	// service sets it) leaves TLS tunnels opaque.
 	mitm tlsInterceptor
@@ -95,6 +99,11 @@ func (w *World) startProxy(addr string) (service, error) {
 	p := &proxyService{w: w, ln: ln, conns: map[*faultConn]struct{}{}}
 	p.mitm = w.tlsInterceptor() // tls.go: the lab CA terminates intercepted TLS
 	p.bufs.New = func() any { b := make([]byte, 128<<10); return &b }
+	if k, err := newParker(); err == nil {
+		p.parker = k
+	} else {
+		w.log.Debug("tunnels without a parker", "service", "proxy", "err", err)
+	}
 	p.up = newUpstream(w)
 	p.tr = &http.Transport{
 		DialContext:           p.up.dialDirect,
@@ -170,6 +179,9 @@ func (p *proxyService) Close() error {
 	p.tr.CloseIdleConnections()
 	p.wg.Wait()
 	p.tr.CloseIdleConnections()
+	if p.parker != nil {
+		p.parker.Close()
+	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}

@@ -156,16 +156,17 @@ func (c *interceptConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 // NetConn returns the client connection.
 func (c *interceptConn) NetConn() net.Conn { return c.faultConn }
 
-// pipe copies an opaque tunnel both ways, in two goroutines of its own,
-// and lets the handler return: net/http's connection state (its buffers
-// and the handler's deep stack) is freed, so an idle tunnel costs two
-// parked goroutines and its sockets. Toward the client, an unfaulted
-// tunnel splices in the kernel once the origin first sends (Go's splice
-// then keeps a pipe pair until the tunnel ends, two descriptors; a tunnel
-// that never carried data holds none); with faults, and toward the origin,
-// idleCopy holds no buffer while a side has nothing to send. Pending rules
-// are armed at the first byte the origin sends (the start of the TLS
-// handshake's answer). The tunnel journals its own end.
+// pipe copies an opaque tunnel both ways in goroutines of its own and lets
+// the handler return: net/http's connection state (its buffers and the
+// handler's deep stack) is freed. The client → origin copy starts at once;
+// the origin → client one when the origin first has something to say
+// (the parker watches until then), so a tunnel that has carried nothing
+// from the origin costs one parked goroutine and its two sockets. Toward
+// the client, an unfaulted tunnel splices in the kernel (Go's splice then
+// keeps a pipe pair until the tunnel ends, two descriptors); with faults,
+// and toward the origin, idleCopy holds no buffer while a side has nothing
+// to send. Pending rules are armed at the first byte the origin sends (the
+// start of the TLS handshake's answer). The tunnel journals its own end.
 func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pending []armed, ev event, st *reqState) {
 	var pre []byte
 	if n := br.Buffered(); n > 0 {
@@ -186,83 +187,114 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 }
 
 func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []armed, ev event, st *reqState) {
-	done := make(chan struct{})
-	var upBytes int64
-	if !p.enter() {
-		_ = up.Close()
-		_ = fc.Close()
-		return
-	}
-	ended := make(chan struct{}) // the origin's side is done
-	go func() {
+	// Origin → client runs in a goroutine of its own, started when the
+	// origin first has something to say (parked until then: one goroutine
+	// for a tunnel that carries nothing from the origin yet).
+	downDone := make(chan struct{}) // the origin → client copy ended, or will never start
+	upDone := make(chan struct{})   // the client → origin copy ended
+	var down int64
+	var downErr error
+	runDown := func() {
 		defer p.wg.Done()
-		defer close(done)
-		var err error
-		upBytes, err = p.copyToUpstream(up, fc, pre)
-		switch {
-		case err == nil && !fc.stalling.Load():
-			// The client half-closed: pass it on, and give the origin
-			// tunnelLinger to finish its side.
-			_ = closeWrite(up)
-			t := time.NewTimer(tunnelLinger)
-			select {
-			case <-ended:
-			case <-t.C:
-				_ = up.Close()
-			}
-			t.Stop()
-		case err == nil:
-			fc.kill() // EOF during a stall: the client gave up
-			_ = up.Close()
-		default:
-			_ = up.Close()
+		down, downErr = p.copyDown(fc, up, pending, ev)
+		close(downDone)
+		// The client gets tunnelLinger to finish its side.
+		t := time.NewTimer(tunnelLinger)
+		select {
+		case <-upDone:
+		case <-t.C:
+			fc.kill()
 		}
-	}()
+		t.Stop()
+	}
+	startDown := func() {
+		if !p.enter() {
+			close(downDone)
+			return
+		}
+		go runDown()
+	}
+	var cancel func() bool
+	if sc, ok := up.(syscall.Conn); ok && p.parker != nil {
+		cancel, ok = p.parker.park(sc, startDown)
+		if !ok {
+			cancel = nil
+		}
+	}
+	if cancel == nil {
+		startDown()
+	}
+	// abandon ends the origin's side: a parked wait is withdrawn (the copy
+	// will never start), a running copy fails on the closed socket. Only
+	// the caller whose cancel withdraws the wait closes downDone.
+	abandon := func() {
+		if cancel != nil && cancel() {
+			close(downDone)
+		}
+		_ = up.Close()
+	}
 	// World shutdown ends the origin's side too (the client's is killed).
-	stop := context.AfterFunc(p.w.ctx, func() { _ = up.Close() })
+	stop := context.AfterFunc(p.w.ctx, abandon)
 	defer stop()
 
-	var dst io.Writer = fc
-	first := func() {}
+	// Client → origin, in this goroutine.
+	upBytes, err := p.copyToUpstream(up, fc, pre)
+	close(upDone)
+	switch {
+	case err == nil && !fc.stalling.Load():
+		// The client half-closed: pass it on, and give the origin
+		// tunnelLinger to finish its side.
+		_ = closeWrite(up)
+		t := time.NewTimer(tunnelLinger)
+		select {
+		case <-downDone:
+		case <-t.C:
+			abandon()
+		}
+		t.Stop()
+	case err == nil:
+		fc.kill() // EOF during a stall: the client gave up
+		abandon()
+	default:
+		abandon()
+	}
+	<-downDone
+	if cancel != nil {
+		cancel()
+	}
+	_ = up.Close()
+	_ = fc.Close()
+	st.bytes = down
+	if downErr != nil && !errors.Is(downErr, faults.ErrInjected) && !errors.Is(downErr, net.ErrClosed) {
+		st.detail = "tunnel: " + downErr.Error()
+	}
+	if st.detail == "" {
+		st.detail = "tunnel closed, " + strconv.FormatInt(down, 10) + " bytes to the client, " + strconv.FormatInt(upBytes, 10) + " to the origin"
+	}
+}
+
+// copyDown copies the origin's bytes to the client until the origin's EOF
+// (then the client gets a FIN after what the write path holds) or an
+// error (then the origin's side is closed). Without faults on the path it
+// splices; otherwise pending rules are armed at the first byte.
+func (p *proxyService) copyDown(fc *faultConn, up net.Conn, pending []armed, ev event) (int64, error) {
+	var n int64
+	var err error
 	if len(pending) == 0 && fc.top.Load() == nil {
-		dst = countingWriter{fc.raw, &fc.out} // nothing to arm: straight to the socket
+		n, err = spliceCopy(fc, up)
 	} else {
-		first = func() {
+		n, err = p.idleCopy(fc, up, func() {
 			for _, a := range pending {
 				p.w.arm(fc, ev, a)
 			}
-		}
+		})
 	}
-	var n int64
-	var err error
-	if _, direct := dst.(countingWriter); direct {
-		n, err = spliceCopy(fc, up)
-	} else {
-		n, err = p.idleCopy(dst, up, first)
-	}
-	st.bytes = n
-	close(ended)
 	if err == nil {
 		_ = fc.CloseWrite()
 	} else {
 		_ = up.Close()
-		if !errors.Is(err, faults.ErrInjected) && !errors.Is(err, net.ErrClosed) {
-			st.detail = "tunnel: " + err.Error()
-		}
 	}
-	t := time.NewTimer(tunnelLinger)
-	select {
-	case <-done:
-	case <-t.C:
-		fc.kill()
-		<-done
-	}
-	t.Stop()
-	_ = up.Close()
-	_ = fc.Close()
-	if st.detail == "" {
-		st.detail = "tunnel closed, " + strconv.FormatInt(n, 10) + " bytes to the client, " + strconv.FormatInt(upBytes, 10) + " to the origin"
-	}
+	return n, err
 }
 
 // countingWriter adds what it writes to n.
@@ -283,6 +315,7 @@ func (c countingWriter) Write(p []byte) (int, error) {
 // first runs before the first byte is written.
 func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int64, error) {
 	sc, ok := src.(syscall.Conn)
+	ok = ok && haveRawRead
 	var rc syscall.RawConn
 	if ok {
 		var err error
@@ -299,13 +332,8 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 		if ok {
 			err := rc.Read(func(fd uintptr) bool {
 				bp = p.bufs.Get().(*[]byte)
-				for {
-					n, rerr = syscall.Read(int(fd), *bp)
-					if rerr != syscall.EINTR {
-						break
-					}
-				}
-				if rerr == syscall.EAGAIN {
+				n, rerr = rawRead(fd, *bp)
+				if rerr == errWouldBlock {
 					p.bufs.Put(bp)
 					bp = nil
 					return false
@@ -384,13 +412,9 @@ func closeWrite(c net.Conn) error {
 // spliceCopy waits, holding nothing, until up has data, then splices it to
 // the client socket in the kernel (TCP to TCP) until EOF.
 func spliceCopy(fc *faultConn, up net.Conn) (int64, error) {
-	if sc, ok := up.(syscall.Conn); ok {
+	if sc, ok := up.(syscall.Conn); ok && haveRawRead {
 		if rc, err := sc.SyscallConn(); err == nil {
-			var one [1]byte
-			err := rc.Read(func(fd uintptr) bool {
-				_, _, e := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-				return e != syscall.EAGAIN
-			})
+			err := rc.Read(readable)
 			if err != nil {
 				return 0, err
 			}

@@ -339,7 +339,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 
 	st := &reqState{}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
-	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
+	pw := &phaseWriter{ResponseWriter: rw, bufs: &p.bufs, w: w, fc: fc, ev: ev}
 	// finish journals the answer. A tunnel calls it when it ends, long
 	// after the handler: it must not hold net/http's state (pw, r).
 	st.finish = func() {

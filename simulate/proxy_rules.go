@@ -2,9 +2,11 @@ package simulate
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/wufault/wufault/faults"
 )
@@ -161,6 +163,7 @@ func (w *World) fired(ev event, r *faults.Rule, phase faults.Phase) {
 // for the journal.
 type phaseWriter struct {
 	http.ResponseWriter
+	bufs   *sync.Pool
 	w      *World
 	fc     *faultConn
 	ev     event
@@ -207,6 +210,14 @@ func (p *phaseWriter) Write(b []byte) (int, error) {
 	n, err := p.ResponseWriter.Write(b)
 	p.bytes += int64(n)
 	return n, err
+}
+
+// ReadFrom copies a body (goproxy's io.Copy of the origin's answer) in
+// large slices: one read and one write per 128 KiB instead of per 32 KiB.
+func (p *phaseWriter) ReadFrom(r io.Reader) (int64, error) {
+	bp := p.bufs.Get().(*[]byte)
+	defer p.bufs.Put(bp)
+	return io.CopyBuffer(writerOnly{p}, r, *bp)
 }
 
 // Flush flushes the answer so far.

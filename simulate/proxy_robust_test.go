@@ -292,3 +292,22 @@ func TestProxyTunnelClientLeavesOriginSilent(t *testing.T) {
 		t.Fatal("Close hangs on tunnels whose origin is silent")
 	}
 }
+
+// A stall of a set duration ends by itself: the download after it is not
+// cut at the world's maximum stall.
+func TestProxyTimedStallIsNotCutAtMaxStall(t *testing.T) {
+	w := proxyWorld(t, Options{MaxStall: 300 * time.Millisecond})
+	o := origin(t, false)
+	activate(t, w, spec("tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseHeaders}, Duration: faults.Duration(100 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}),
+		spec("tcp.bandwidth", &faults.TCPBandwidth{Rate: 64 << 10}, faults.Match{Path: "/blob/*"}, faults.When{}))
+	start := time.Now()
+	resp, err := client(t, w, nil, 10*time.Second).Get(o.URL + "/blob/40000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(b) != 40000 || time.Since(start) < 400*time.Millisecond {
+		t.Errorf("%d bytes after %v, %v; want all 40000 after the stall and ~600ms of shaping", len(b), time.Since(start), err)
+	}
+}

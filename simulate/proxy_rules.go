@@ -134,7 +134,10 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 	w.metrics.fired.WithLabelValues(a.rule.Kind).Inc()
 	w.journal.Add(Event{Kind: EventArmed, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
 		Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: a.rule.Kind, Rule: a.rule.Index + 1, Detail: detail})
-	if _, stall := a.rule.Fault.(*faults.TCPStall); stall {
+	// A stall without an end (or longer than the maximum) is bounded by the
+	// world: the connection is closed at MaxStall. A stall of a set
+	// duration ends by itself and leaves the connection alone.
+	if f, stall := a.rule.Fault.(*faults.TCPStall); stall && (f.Duration == 0 || f.Duration.D() > w.opts.MaxStall) {
 		fc.boundStall(w.opts.MaxStall)
 	}
 	notify := func(d string) {

@@ -32,7 +32,7 @@ const (
 // (goproxy's hijack drops bytes a client pipelines after the CONNECT head),
 // and every request passes the fault layers on its way:
 //
-//	accept      tcp.* rules for the whole connection (faultListener)
+//	accept      tcp.* rules for the whole connection (connTracker.admit)
 //	request     tcp.* rules armed on the connection's write path
 //	proxy.*     ProxyHook chain (deny CONNECT, later 407)
 //	http.*      HTTPHook chain, around
@@ -60,8 +60,8 @@ type proxyService struct {
 	// service sets it) leaves TLS tunnels opaque.
 	mitm tlsInterceptor
 
+	t       *connTracker // the client connections
 	mu      sync.Mutex
-	conns   map[*faultConn]struct{}
 	closing bool
 	wg      sync.WaitGroup // handlers and tunnel copies
 }
@@ -96,7 +96,7 @@ func (w *World) startProxy(addr string) (service, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &proxyService{w: w, ln: ln, conns: map[*faultConn]struct{}{}}
+	p := &proxyService{w: w, ln: ln, t: newConnTracker(w, "proxy")}
 	p.mitm = w.tlsInterceptor() // tls.go: the lab CA terminates intercepted TLS
 	p.bufs.New = func() any { b := make([]byte, 128<<10); return &b }
 	if k, err := newParker(); err == nil {
@@ -151,7 +151,7 @@ func (w *World) startProxy(addr string) (service, error) {
 		MaxHeaderBytes:    proxyMaxHeaderBytes,
 		ErrorLog:          errLog,
 	}
-	fl := &faultListener{Listener: ln, p: p}
+	fl := &admitListener{Listener: ln, t: p.t}
 	go func() { _ = p.srv.Serve(fl) }()
 	go func() { _ = p.inner.Serve(p.innerLn) }()
 	return p, nil
@@ -165,11 +165,8 @@ func (p *proxyService) Addr() string { return p.ln.Addr().String() }
 func (p *proxyService) Close() error {
 	p.mu.Lock()
 	p.closing = true
-	conns := make([]*faultConn, 0, len(p.conns))
-	for c := range p.conns {
-		conns = append(conns, c)
-	}
 	p.mu.Unlock()
+	conns := p.t.shutdown()
 	err := p.srv.Close()
 	_ = p.inner.Close()
 	_ = p.innerLn.Close()
@@ -204,88 +201,13 @@ func connContext(ctx context.Context, c net.Conn) context.Context {
 	for x := c; x != nil; x = faults.Unwrap(x) {
 		switch v := x.(type) {
 		case *interceptConn:
-			return context.WithValue(context.WithValue(ctx, connKey{}, v.faultConn), tunnelKey{}, v.tun)
+			return faults.WithConnID(context.WithValue(context.WithValue(ctx, connKey{}, v.faultConn), tunnelKey{}, v.tun), v.faultConn.id)
 		case *faultConn:
-			return context.WithValue(ctx, connKey{}, v)
+			// The id keys per-connection state of hooks (NTLM's challenge).
+			return faults.WithConnID(context.WithValue(ctx, connKey{}, v), v.id)
 		}
 	}
 	return ctx
-}
-
-// faultListener admits connections: only allowed clients, and the
-// connection-wide tcp.* rules armed before the first byte is read.
-type faultListener struct {
-	net.Listener
-	p *proxyService
-}
-
-// Accept returns the next admitted connection.
-func (l *faultListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if fc := l.p.admit(c); fc != nil {
-			return fc, nil
-		}
-	}
-}
-
-func (p *proxyService) admit(raw net.Conn) *faultConn {
-	w := p.w
-	client := raw.RemoteAddr().String()
-	if !w.clientAllowed(raw.RemoteAddr()) {
-		w.metrics.conns.WithLabelValues("proxy", "denied").Inc()
-		w.journal.Add(Event{Kind: EventConnClose, Service: "proxy", Client: client, Detail: "client not allowed (not loopback, not in --allow-cidr): closed"})
-		_ = faults.Abort(raw)
-		return nil
-	}
-	id := w.journal.NewID()
-	act := w.Active()
-	fc := newFaultConn(raw, id, uint64(act.Seed)*0x9e3779b97f4a7c15^id, p.closed)
-	p.mu.Lock()
-	if p.closing {
-		p.mu.Unlock()
-		_ = raw.Close()
-		return nil
-	}
-	p.conns[fc] = struct{}{}
-	p.mu.Unlock()
-	w.metrics.conns.WithLabelValues("proxy", "accepted").Inc()
-	w.metrics.open.WithLabelValues("proxy").Inc()
-	w.journal.Add(Event{Kind: EventConnOpen, Service: "proxy", Conn: id, Client: client, Scenario: act.Name})
-	ev := event{service: "proxy", conn: id, client: client}
-	for _, r := range act.Set.SelectFunc("tcp", faults.Target{}, keepAccept) {
-		w.arm(fc, ev, armed{rule: r, shape: shapeOf(r)})
-	}
-	if fc.ended() {
-		w.metrics.conns.WithLabelValues("proxy", "refused").Inc()
-		_ = fc.Close()
-		return nil
-	}
-	fc.promote()
-	return fc
-}
-
-// closed is every connection's end: journal, metrics, bookkeeping.
-func (p *proxyService) closed(fc *faultConn) {
-	p.mu.Lock()
-	delete(p.conns, fc)
-	p.mu.Unlock()
-	m := p.w.metrics
-	m.open.WithLabelValues("proxy").Dec()
-	m.bytes.WithLabelValues("proxy", "to_client").Add(float64(fc.out.Load()))
-	m.bytes.WithLabelValues("proxy", "from_client").Add(float64(fc.in.Load()))
-	detail := ""
-	switch {
-	case fc.sock.aborted.Load():
-		detail = "reset by a fault"
-	case fc.sock.halfClosed.Load():
-		detail = "FIN sent by a fault"
-	}
-	p.w.journal.Add(Event{Kind: EventConnClose, Service: "proxy", Conn: fc.id, Client: fc.raw.RemoteAddr().String(),
-		Bytes: fc.out.Load(), Duration: time.Since(fc.since), Detail: detail})
 }
 
 // ServeHTTP handles one request on the proxy port or inside an
@@ -416,7 +338,10 @@ func (p *proxyService) serveProxyHooks(rw http.ResponseWriter, r *http.Request, 
 		}
 		p.w.fired(ev, rule, faults.PhaseProxy)
 		next := h
-		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeProxy(rw, r, next) })
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			// Authentication legs reach the journal (auth.go), without secrets.
+			hook.ServeProxy(rw, r.WithContext(p.w.authContext(r.Context(), ev, rule)), next)
+		})
 	}
 	h.ServeHTTP(rw, r)
 }

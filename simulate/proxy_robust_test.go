@@ -112,9 +112,9 @@ func TestProxyBadInputNoLeaks(t *testing.T) {
 	ok("dropped tunnels")
 
 	p := w.proxyService(t)
-	if !eventually(5*time.Second, func() bool { p.mu.Lock(); defer p.mu.Unlock(); return len(p.conns) <= 2 }) {
+	if !eventually(5*time.Second, func() bool { p.t.mu.Lock(); defer p.t.mu.Unlock(); return len(p.t.conns) <= 2 }) {
 		p.mu.Lock()
-		t.Errorf("%d client connections still tracked", len(p.conns))
+		t.Errorf("%d client connections still tracked", len(p.t.conns))
 		p.mu.Unlock()
 	}
 	c.Transport.(*http.Transport).CloseIdleConnections()
@@ -140,7 +140,7 @@ func TestProxyRefusesForeignClients(t *testing.T) {
 	p := w.proxyService(t)
 	a, b := net.Pipe()
 	defer b.Close()
-	if fc := p.admit(foreignConn{a, "198.51.100.7:4000"}); fc != nil {
+	if fc := p.t.admit(foreignConn{a, "198.51.100.7:4000"}); fc != nil {
 		t.Fatal("a foreign client was admitted")
 	}
 	if _, err := b.Read(make([]byte, 1)); err != io.EOF && err != io.ErrClosedPipe {
@@ -152,7 +152,7 @@ func TestProxyRefusesForeignClients(t *testing.T) {
 	}
 	a2, b2 := net.Pipe()
 	defer b2.Close()
-	fc := p.admit(foreignConn{a2, "192.0.2.9:4000"})
+	fc := p.t.admit(foreignConn{a2, "192.0.2.9:4000"})
 	if fc == nil {
 		t.Fatal("an allowed client was refused")
 	}

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -41,31 +40,15 @@ The world's DNS usually listens on a port other than 53: name it with --dns-port
 				}
 				o.DNSPorts = append(o.DNSPorts, p)
 			}
-			var all []*observe.Analysis
-			var problems []string
-			for _, name := range files {
-				f, err := os.Open(name)
-				if err != nil {
-					problems = append(problems, err.Error())
-					continue
+			all, problems := parseFiles(a, files, func(r io.Reader, name string) (*observe.Analysis, []string, error) {
+				an, err := observe.Analyze(r, name, o)
+				if an == nil {
+					return nil, nil, err
 				}
-				an, err := observe.Analyze(f, name, o)
-				f.Close()
-				for _, w := range an.Warnings {
-					fmt.Fprintln(a.stderr, "warning:", w)
-				}
-				if err != nil {
-					problems = append(problems, err.Error())
-					if errors.Is(err, observe.ErrNotACapture) {
-						continue
-					}
-				}
-				all = append(all, an)
-			}
+				return an, an.Warnings, err
+			}, observe.ErrNotACapture)
 			if v.GetBool("json") {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(all); err != nil {
+				if err := a.printJSON(all); err != nil {
 					return err
 				}
 			} else {

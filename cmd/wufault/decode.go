@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -71,9 +70,7 @@ error number) or by name. It exits 1 if any code is unknown.`,
 				out = append(out, d)
 			}
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
+				if err := a.printJSON(out); err != nil {
 					return err
 				}
 			} else {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -29,9 +28,7 @@ func (a *app) faultsCommand() *cobra.Command {
 				for n, i := range all {
 					rows[n] = row{i.Kind, i.Layer(), i.Summary}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return a.printJSON(rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "KIND\tSUMMARY")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -114,9 +113,7 @@ when the observed code (and every fix outcome) matches the scenario, 1 otherwise
 			o.SkipFixes = noFixes
 			r := verify.Run(cmd.Context(), sc, o)
 			if asJSON {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(r); err != nil {
+				if err := a.printJSON(r); err != nil {
 					return err
 				}
 			} else {

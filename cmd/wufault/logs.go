@@ -1,9 +1,8 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -72,24 +71,15 @@ an IANA name such as Europe/Berlin, or an offset such as +02:00).`,
 			}
 			out := logsOutput{Files: []*observe.LogResult{}}
 			var problems []string
-			for _, name := range files {
-				f, err := os.Open(name)
-				if err != nil {
-					problems = append(problems, err.Error())
-					continue
+			out.Files, problems = parseFiles(a, files, func(r io.Reader, name string) (*observe.LogResult, []string, error) {
+				res, err := observe.ParseLog(r, name, observe.LogOptions{Location: loc, KeepAll: false})
+				if res == nil {
+					return nil, nil, err
 				}
-				res, err := observe.ParseLog(f, name, observe.LogOptions{Location: loc, KeepAll: false})
-				f.Close()
-				for _, w := range res.Warnings {
-					fmt.Fprintln(a.stderr, "warning:", w)
-				}
-				if err != nil {
-					problems = append(problems, err.Error())
-					if errors.Is(err, observe.ErrNotALog) {
-						continue
-					}
-				}
-				out.Files = append(out.Files, res)
+				return res, res.Warnings, err
+			}, observe.ErrNotALog)
+			if out.Files == nil {
+				out.Files = []*observe.LogResult{}
 			}
 			var cors []observe.Correlation
 			if journal != nil {
@@ -101,9 +91,7 @@ an IANA name such as Europe/Berlin, or an offset such as +02:00).`,
 				}
 			}
 			if v.GetBool("json") {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(out); err != nil {
+				if err := a.printJSON(out); err != nil {
 					return err
 				}
 			} else {

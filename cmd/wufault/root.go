@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -149,6 +151,42 @@ func checkConfigKeys(file string, root *cobra.Command) error {
 		return fmt.Errorf("%s", strings.Join(bad, "\n"))
 	}
 	return nil
+}
+
+// printJSON writes v to standard output as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// parseFiles opens each file and parses it; files that cannot be opened or
+// parsed are problems (a partial result still counts unless its error is
+// notOurs: the file is not of this kind at all), and parser warnings go to
+// standard error.
+func parseFiles[T any](a *app, files []string, parse func(io.Reader, string) (T, []string, error), notOurs error) ([]T, []string) {
+	var out []T
+	var problems []string
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		res, warnings, err := parse(f, name)
+		f.Close()
+		for _, w := range warnings {
+			fmt.Fprintln(a.stderr, "warning:", w)
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
+			if errors.Is(err, notOurs) {
+				continue
+			}
+		}
+		out = append(out, res)
+	}
+	return out, problems
 }
 
 // failf returns an error that makes the process exit with status 1.

@@ -26,6 +26,8 @@ func TestEmbeddedCatalog(t *testing.T) {
 func TestLoadCatalogRejects(t *testing.T) {
 	const head = "# comment\n" + catalogHeader + "\n"
 	const good = "0x80072EFE\t-2147012866\tWININET_E_CONNECTION_ABORTED\tERROR_WINHTTP_CONNECTION_ERROR,12030\t[WINERR]\tReset.\t"
+	// edited is the table with one change to the good row.
+	edited := func(from, to string) string { return head + strings.Replace(good, from, to, 1) }
 	tests := []struct {
 		name string
 		data string
@@ -35,21 +37,21 @@ func TestLoadCatalogRejects(t *testing.T) {
 		{"empty", "# only a comment\n", "no header"},
 		{"too few columns", head + "0x80072EFE\t-2147012866\tX\n", "line 3: 3 tab-separated columns"},
 		{"too many columns", head + good + "\textra\n", "line 3: 8 tab-separated columns"},
-		{"lower-case hex", head + strings.Replace(good, "0x80072EFE", "0x80072efe", 1), "line 3: code \"0x80072efe\": write it as 0x80072EFE"},
-		{"short hex", head + strings.Replace(good, "0x80072EFE", "0x2EFE", 1), "line 3: code \"0x2EFE\""},
-		{"signed mismatch", head + strings.Replace(good, "-2147012866", "-2147012865", 1), "line 3: signed \"-2147012865\" does not match"},
-		{"signed unsigned", head + strings.Replace(good, "-2147012866", "2147954430", 1), "line 3: signed"},
-		{"bad name", head + strings.Replace(good, "WININET_E_CONNECTION_ABORTED", "wininet_e_connection_aborted", 1), "line 3: name"},
-		{"bad alias", head + strings.Replace(good, ",12030", ",12 030", 1), "line 3: alias"},
-		{"wrong decimal alias", head + strings.Replace(good, ",12030", ",12029", 1), "line 3: decimal alias 12029"},
+		{"lower-case hex", edited("0x80072EFE", "0x80072efe"), "line 3: code \"0x80072efe\": write it as 0x80072EFE"},
+		{"short hex", edited("0x80072EFE", "0x2EFE"), "line 3: code \"0x2EFE\""},
+		{"signed mismatch", edited("-2147012866", "-2147012865"), "line 3: signed \"-2147012865\" does not match"},
+		{"signed unsigned", edited("-2147012866", "2147954430"), "line 3: signed"},
+		{"bad name", edited("WININET_E_CONNECTION_ABORTED", "wininet_e_connection_aborted"), "line 3: name"},
+		{"bad alias", edited(",12030", ",12 030"), "line 3: alias"},
+		{"wrong decimal alias", edited(",12030", ",12029"), "line 3: decimal alias 12029"},
 		{"decimal alias off win32", head + "0x8024402C\t-2145107924\tWU_E_PT_WINHTTP_NAME_NOT_RESOLVED\t12007\t[WUERR]\tDNS.\t\n", "line 3: decimal alias 12007"},
-		{"alias repeats name", head + strings.Replace(good, "ERROR_WINHTTP_CONNECTION_ERROR", "WININET_E_CONNECTION_ABORTED", 1), "line 3: alias WININET_E_CONNECTION_ABORTED repeats the name"},
-		{"alias twice", head + strings.Replace(good, ",12030", ",ERROR_WINHTTP_CONNECTION_ERROR", 1), "line 3: name ERROR_WINHTTP_CONNECTION_ERROR listed twice"},
-		{"empty alias", head + strings.Replace(good, ",12030", ",", 1), "line 3: alias \"\""},
-		{"bad source", head + strings.Replace(good, "[WINERR]", "WINERR", 1), "line 3: source tag \"WINERR\""},
-		{"empty source", head + strings.Replace(good, "[WINERR]", "", 1), "line 3: empty source"},
-		{"no meaning", head + strings.Replace(good, "Reset.", "", 1), "line 3: WININET_E_CONNECTION_ABORTED has no meaning"},
-		{"padded column", head + strings.Replace(good, "Reset.", "Reset. ", 1), "line 3: column 6"},
+		{"alias repeats name", edited("ERROR_WINHTTP_CONNECTION_ERROR", "WININET_E_CONNECTION_ABORTED"), "line 3: alias WININET_E_CONNECTION_ABORTED repeats the name"},
+		{"alias twice", edited(",12030", ",ERROR_WINHTTP_CONNECTION_ERROR"), "line 3: name ERROR_WINHTTP_CONNECTION_ERROR listed twice"},
+		{"empty alias", edited(",12030", ","), "line 3: alias \"\""},
+		{"bad source", edited("[WINERR]", "WINERR"), "line 3: source tag \"WINERR\""},
+		{"empty source", edited("[WINERR]", ""), "line 3: empty source"},
+		{"no meaning", edited("Reset.", ""), "line 3: WININET_E_CONNECTION_ABORTED has no meaning"},
+		{"padded column", edited("Reset.", "Reset. "), "line 3: column 6"},
 		{"duplicate code", head + good + "\n" + good + "\n", "line 4: 0x80072EFE is not above the previous code"},
 		{"unsorted", head + good + "\n0x80072EFD\t-2147012867\tWININET_E_CANNOT_CONNECT\t\t[WINERR]\tRefused.\t\n", "line 4: 0x80072EFD is not above"},
 		{"duplicate name", head + good + "\n0x80072EFF\t-2147012865\tERROR_WINHTTP_CONNECTION_ERROR\t\t[WINERR]\tX.\t\n", "line 4: name ERROR_WINHTTP_CONNECTION_ERROR already used by 0x80072EFE"},

@@ -83,7 +83,7 @@ func (s *Set) SelectDNS(t Target) []*Rule {
 			continue
 		}
 		if host == "" {
-			host = normHost(t.Host)
+			host = NormHost(t.Host)
 		}
 		if r.selectNorm(t, host) {
 			out = append(out, r)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"unicode/utf8"
 )
 
 // Phase is where in an exchange a fault fires.
@@ -125,19 +126,27 @@ func (m Match) Validate() error {
 
 // MatchesHost reports whether host falls under the host pattern alone.
 func (m Match) MatchesHost(host string) bool {
-	return m.Host == "" || Glob(strings.ToLower(m.Host), normHost(host))
+	return m.Host == "" || Glob(strings.ToLower(m.Host), NormHost(host))
 }
 
 // Matches reports whether t falls under m.
-func (m Match) Matches(t Target) bool { return m.matches(t, normHost(t.Host)) }
+func (m Match) Matches(t Target) bool { return m.lower().matches(t, NormHost(t.Host)) }
 
-// matches is Matches with t's host already normalized (normHost), so a Set
-// normalizes it once per event instead of once per rule.
+// lower returns m with its host and path patterns in lowercase, as
+// matches wants them (a Set lowers every rule's once, when it arms it).
+func (m Match) lower() Match {
+	m.Host, m.Path = strings.ToLower(m.Host), strings.ToLower(m.Path)
+	return m
+}
+
+// matches is Matches for lowercase patterns (lower) and t's host already
+// normalized (NormHost): a Set normalizes an event once, not once per
+// rule, and compares the path without lowering a copy of it.
 func (m Match) matches(t Target, host string) bool {
-	if m.Host != "" && !Glob(strings.ToLower(m.Host), host) {
+	if m.Host != "" && !Glob(m.Host, host) {
 		return false
 	}
-	if m.Path != "" && (t.Path == "" || !Glob(strings.ToLower(m.Path), strings.ToLower(t.Path))) {
+	if m.Path != "" && (t.Path == "" || !globFold(m.Path, t.Path)) {
 		return false
 	}
 	if m.Method != "" && !strings.EqualFold(m.Method, t.Method) {
@@ -149,9 +158,14 @@ func (m Match) matches(t Target, host string) bool {
 	return true
 }
 
-func normHost(h string) string {
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		h = host
+// NormHost returns the host of host[:port] as rules match it: lowercase,
+// without the port and the trailing dot. It allocates only for a host
+// with uppercase letters.
+func NormHost(h string) string {
+	if strings.IndexByte(h, ':') >= 0 { // SplitHostPort's error for a bare host is an allocation
+		if host, _, err := net.SplitHostPort(h); err == nil {
+			h = host
+		}
 	}
 	return strings.ToLower(strings.TrimSuffix(h, "."))
 }
@@ -159,15 +173,33 @@ func normHost(h string) string {
 // Glob reports whether s matches pattern, where '*' matches any run of
 // characters (including none) and every other byte matches itself. It runs
 // in linear time, so hostile patterns cannot stall the proxy.
-func Glob(pattern, s string) bool {
+func Glob(pattern, s string) bool { return glob(pattern, s, false) }
+
+// globFold is Glob for a lowercase pattern and s in any case, as if s were
+// lowercased first, without the copy for an ASCII s.
+func globFold(pattern, s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return Glob(pattern, strings.ToLower(s))
+		}
+	}
+	return glob(pattern, s, true)
+}
+
+// glob is Glob, folding the ASCII capitals of s to lowercase when fold.
+func glob(pattern, s string, fold bool) bool {
 	p, n := 0, 0
 	star, mark := -1, 0
 	for n < len(s) {
+		c := s[n]
+		if fold && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
 		switch {
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, n
 			p++
-		case p < len(pattern) && pattern[p] == s[n]:
+		case p < len(pattern) && pattern[p] == c:
 			p++
 			n++
 		case star >= 0:

@@ -86,3 +86,41 @@ func TestMatchValidate(t *testing.T) {
 		}
 	}
 }
+
+// A Set matches as Match.Matches does (patterns and paths in any case,
+// non-ASCII paths included) and asks its rules about an event without
+// allocating: it runs per request and per DNS query.
+func TestSetSelectFoldsCaseWithoutAllocating(t *testing.T) {
+	s := NewSet([]Spec{
+		{Kind: "http.status", Match: Match{Host: "*.Update.Microsoft.com", Path: "/ClientWebService/*"}, Fault: &HTTPStatus{Status: 500}},
+		{Kind: "http.status", Match: Match{Path: "/Ünïcode/*"}, Fault: &HTTPStatus{Status: 503}},
+		{Kind: "dns.nxdomain", Match: Match{Host: "nx.update.microsoft.com"}, Fault: new(NXDomain)},
+	}, 1, nil)
+	for _, tc := range []struct {
+		t    Target
+		want int // rules of the http layer selected
+	}{
+		{Target{Host: "fe2.update.microsoft.com", Path: "/clientwebservice/client.asmx"}, 1},
+		{Target{Host: "FE2.update.microsoft.com.:80", Path: "/CLIENTWEBSERVICE/Client.asmx"}, 1},
+		{Target{Host: "fe2.update.microsoft.com", Path: "/SimpleAuthWebService/x"}, 0},
+		{Target{Host: "example.test", Path: "/ÜNÏCODE/x"}, 1},
+		{Target{Host: "example.test", Path: "/unicode/x"}, 0},
+	} {
+		rs := s.Select("http", tc.t)
+		if len(rs) != tc.want {
+			t.Errorf("%+v: %d rules selected, want %d", tc.t, len(rs), tc.want)
+		}
+		for _, r := range rs {
+			if !r.Match.Matches(tc.t) {
+				t.Errorf("%+v: selected by %s, which Match.Matches refuses", tc.t, r.Name())
+			}
+		}
+	}
+	miss := Target{Host: "fe2.update.microsoft.com", Path: "/SimpleAuthWebService/SimpleAuth.asmx", Method: "POST", Class: ClassScan}
+	if n := testing.AllocsPerRun(100, func() {
+		_ = s.Select("http", miss)
+		_ = s.SelectDNS(Target{Host: "fe2.update.microsoft.com", QType: "A"})
+	}); n != 0 {
+		t.Errorf("a selection that matches nothing allocates %v times", n)
+	}
+}

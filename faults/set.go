@@ -19,15 +19,11 @@ type Rule struct {
 	Spec
 	sel   *selector
 	layer string
+	match Match // Spec.Match with lowercase patterns, for matches
 }
 
 // Layer is the layer of the rule's kind ("dns", "tcp", …).
-func (r *Rule) Layer() string {
-	if r.layer != "" {
-		return r.layer
-	}
-	return Info{Kind: r.Kind}.Layer()
-}
+func (r *Rule) Layer() string { return r.layer }
 
 // Name identifies the rule in logs and the journal: "faults[2] tcp.reset".
 func (r *Rule) Name() string { return fmt.Sprintf("faults[%d] %s", r.Index, r.Kind) }
@@ -35,15 +31,10 @@ func (r *Rule) Name() string { return fmt.Sprintf("faults[%d] %s", r.Index, r.Ki
 // Hits reports how often the rule matched and fired.
 func (r *Rule) Hits() Hits { return r.sel.hits() }
 
-// Select counts t if the rule matches it and reports whether it fires.
-func (r *Rule) Select(t Target) bool { return r.selectNorm(t, normHost(t.Host)) }
-
-// selectNorm is Select with t's host already normalized.
+// selectNorm counts t, whose host is normalized (NormHost), if the rule
+// matches it and reports whether it fires.
 func (r *Rule) selectNorm(t Target, host string) bool {
-	if !r.Match.matches(t, host) {
-		return false
-	}
-	return r.sel.fire()
+	return r.match.matches(t, host) && r.sel.fire()
 }
 
 // Set is the armed fault list of one active scenario. It is safe for
@@ -62,7 +53,7 @@ func NewSet(specs []Spec, seed int64, now func() time.Time) *Set {
 	start := now()
 	s := &Set{rules: make([]*Rule, len(specs))}
 	for n, sp := range specs {
-		s.rules[n] = &Rule{Index: n, Spec: sp, sel: newSelector(sp.When, seed, n, start, now), layer: Info{Kind: sp.Kind}.Layer()}
+		s.rules[n] = &Rule{Index: n, Spec: sp, sel: newSelector(sp.When, seed, n, start, now), layer: Info{Kind: sp.Kind}.Layer(), match: sp.Match.lower()}
 	}
 	return s
 }
@@ -77,19 +68,7 @@ func (s *Set) Rules() []*Rule {
 
 // Select returns, in scenario order, the rules of layer that match t and
 // fire on it. Each matching rule counts the event once.
-func (s *Set) Select(layer string, t Target) []*Rule {
-	if s == nil {
-		return nil
-	}
-	var out []*Rule
-	host := normHost(t.Host)
-	for _, r := range s.rules {
-		if r.layer == layer && r.selectNorm(t, host) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (s *Set) Select(layer string, t Target) []*Rule { return s.SelectFunc(layer, t, nil) }
 
 // AnyForHost reports, without counting, whether some rule of one of the
 // layers could fire for traffic to host, whatever its path, method or class:
@@ -98,9 +77,10 @@ func (s *Set) AnyForHost(host string, layers ...string) bool {
 	if s == nil {
 		return false
 	}
+	host = NormHost(host)
 	for _, r := range s.rules {
 		for _, l := range layers {
-			if r.Layer() == l && r.Match.MatchesHost(host) {
+			if r.layer == l && (r.match.Host == "" || Glob(r.match.Host, host)) {
 				return true
 			}
 		}
@@ -108,32 +88,20 @@ func (s *Set) AnyForHost(host string, layers ...string) bool {
 	return false
 }
 
-// SelectFunc is Select restricted to the rules keep accepts; the others
-// are neither counted nor returned. The world uses it to split one event
-// between the moments it arms rules (at accept, at a CONNECT, per request).
+// SelectFunc is Select restricted to the rules keep accepts (nil: all);
+// the others are neither counted nor returned. The world uses it to split
+// one event between the moments it arms rules (at accept, at a CONNECT,
+// per request).
 func (s *Set) SelectFunc(layer string, t Target, keep func(*Rule) bool) []*Rule {
 	if s == nil {
 		return nil
 	}
 	var out []*Rule
-	host := normHost(t.Host)
+	host := NormHost(t.Host)
 	for _, r := range s.rules {
-		if r.layer == layer && keep(r) && r.selectNorm(t, host) {
+		if r.layer == layer && (keep == nil || keep(r)) && r.selectNorm(t, host) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-// Any reports, without counting, whether the set holds a rule of layer.
-func (s *Set) Any(layer string) bool {
-	if s == nil {
-		return false
-	}
-	for _, r := range s.rules {
-		if r.Layer() == layer {
-			return true
-		}
-	}
-	return false
 }

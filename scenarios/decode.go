@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -230,7 +231,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string, extra
 		seen[key] = k.Line
 		f, ok := fields[key]
 		if !ok {
-			if contains(extra, key) {
+			if slices.Contains(extra, key) {
 				continue
 			}
 			known := append(append([]string{}, order...), extra...)
@@ -340,20 +341,11 @@ func cleanYAMLError(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // suggest returns the known word closest to s when it is a likely typo.
 func suggest(s string, known []string) string {
 	best, bestD := "", 3
 	for _, k := range known {
-		if d := editDistance(s, k); d < bestD || (d == bestD && best == "") && d < 3 {
+		if d := editDistance(s, k); d < bestD {
 			best, bestD = k, d
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -58,7 +59,7 @@ func Load(r io.Reader, file string) (*Scenario, error) {
 		d.add(root.Line, "", "want a mapping with name, faults and expect, got a %s", kindName(root))
 		return nil, d.err()
 	}
-	d.decodeStruct(root, reflectValue(sc), "", nil)
+	d.decodeStruct(root, reflect.ValueOf(sc).Elem(), "", nil)
 	d.validate(sc, root)
 	if err := d.err(); err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
 	"reflect"
@@ -172,6 +173,12 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 	for i, v := range p.TLSVersions {
 		if _, ok := faults.TLSVersions[v]; !ok {
 			d.add(d.line("profile.tls_versions", root.Line), fmt.Sprintf("profile.tls_versions[%d]", i), "%q is not a TLS version (1.0, 1.1, 1.2, 1.3)", v)
+		}
+	}
+	for i, h := range p.Hosts {
+		if _, err := netip.ParseAddr(h.Address); err != nil && h.Address != "" {
+			at := fmt.Sprintf("profile.hosts[%d].address", i)
+			d.add(d.line(at, root.Line), at, "%q is not an IP address", h.Address)
 		}
 	}
 	if p.RunningProxy != nil && (p.Running == nil || !*p.Running) {

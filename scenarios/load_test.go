@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,6 +26,18 @@ func TestCatalogLoads(t *testing.T) {
 		}
 		if sc.Summary == "" {
 			t.Errorf("%s: no summary", sc.File)
+		}
+		if want := "catalog/" + sc.Name + ".yaml"; sc.File != want {
+			t.Errorf("%s holds scenario %q: want the file %s", sc.File, sc.Name, want)
+		}
+		// The listed codes are what the scenario reproduces: its expected
+		// failure code, and none for a scenario that expects success.
+		if sc.Expect != nil {
+			if c := sc.Expect.Code; c != codes.OK && !slices.Contains(sc.Codes, c) {
+				t.Errorf("%s: codes %v lack the expected %s", sc.File, sc.Codes, c.Hex())
+			} else if c == codes.OK && len(sc.Codes) > 0 {
+				t.Errorf("%s: expects success but lists codes %v", sc.File, sc.Codes)
+			}
 		}
 	}
 }
@@ -106,12 +119,31 @@ func TestLoadRejects(t *testing.T) {
 		"bad when type":  {"name: a\nfaults: [{kind: dns.drop, when: {first: many}}]\n", `x.yaml:2: faults[0] (dns.drop): when.first: want an integer, got "many"`},
 		"list as scalar": {"name: a\nfaults: {kind: dns.drop}\n", "x.yaml:2: faults: want a list, got a mapping"},
 		"too big":        {"name: a\nnotes: " + strings.Repeat("x", MaxSize) + "\n", "x.yaml: larger than"},
+		"bad hosts ip":   {"name: a\nprofile:\n  hosts:\n    - {host: wsus.lab, address: 10.0.0.300}\n", `x.yaml:4: profile.hosts[0].address: "10.0.0.300" is not an IP address`},
+		// A typo'd key is an error at every level, on its own line.
+		"typo top":         {"name: a\nsumary: b\n", `x.yaml:2: unknown key "sumary" (did you mean "summary"?)`},
+		"typo match":       {"name: a\nfaults:\n  - kind: dns.drop\n    match: {hots: wsus.lab}\n", `x.yaml:4: faults[0] (dns.drop): match: unknown key "hots" (known keys: class, host, method, path)`},
+		"typo when":        {"name: a\nfaults:\n  - kind: dns.drop\n    when:\n      frist: 1\n", `x.yaml:5: faults[0] (dns.drop): when: unknown key "frist"`},
+		"typo expect":      {"name: a\nexpect:\n  code: 0x0\n  clas: scan\n", `x.yaml:4: expect: unknown key "clas" (did you mean "class"?)`},
+		"typo fix":         {"name: a\nfixes:\n  - fix: flush-dns\n    outcome: fixes\n    wiht: [retry-later]\n", `x.yaml:5: fixes[0]: unknown key "wiht"`},
+		"typo hosts":       {"name: a\nprofile:\n  hosts:\n    - host: wsus.lab\n      adress: 127.0.0.2\n", `x.yaml:5: profile.hosts[0]: unknown key "adress" (did you mean "address"?)`},
+		"typo timeouts":    {"name: a\nprofile:\n  timeouts: {recieve: 1s}\n", `x.yaml:3: profile.timeouts: unknown key "recieve" (did you mean "receive"?)`},
+		"typo credentials": {"name: a\nprofile:\n  proxy_credentials: {user: u, pasword: p}\n", `x.yaml:3: profile.proxy_credentials: unknown key "pasword" (did you mean "password"?)`},
+		"typo auth user":   {"name: a\nfaults:\n  - kind: proxy.auth\n    users: [{user: u, pass: p}]\n", `x.yaml:4: faults[0] (proxy.auth).users[0]: unknown key "pass"`},
+		"wrong code typed": {"name: a\nexpect: {code: 0x80072EFG}\n", "x.yaml:2: expect.code: "},
+		"wrong fix code":   {"name: a\nfixes:\n  - {fix: flush-dns, outcome: partial, code: 0x80071234}\n", "x.yaml:3: fixes[0].code: 0x80071234 is not in the code catalog"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(strings.NewReader(tc.yaml), "x.yaml")
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Errorf("err = %v\nwant prefix %q", err, tc.want)
+			if err == nil {
+				t.Fatalf("accepted; want a problem starting %q", tc.want)
 			}
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if strings.HasPrefix(line, tc.want) {
+					return
+				}
+			}
+			t.Errorf("err = %v\nwant a line starting %q", err, tc.want)
 		})
 	}
 }

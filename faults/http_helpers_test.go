@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 )
 
@@ -26,7 +27,7 @@ func originHandler(body string, chunked bool) http.Handler {
 			}
 			return
 		}
-		w.Header().Set("Content-Length", itoa(int64(len(body))))
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		_, _ = io.WriteString(w, body)
 	})
 }

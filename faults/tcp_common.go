@@ -3,6 +3,7 @@ package faults
 import (
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -37,10 +38,13 @@ func connRand(c net.Conn) *rand.Rand {
 // wrapped is the base of every tcp.* wrapper: it passes everything to the
 // connection below, offers it through NetConn (so Abort and HalfClose can
 // find the socket) and closes done when closed, which ends every wait.
+// Waits happen on the wrapper's one writing goroutine (writes toward the
+// client are never concurrent), so they share one timer.
 type wrapped struct {
 	net.Conn
-	done chan struct{}
-	once sync.Once
+	done  chan struct{}
+	once  sync.Once
+	timer *time.Timer // sleep's, made on the first wait
 }
 
 func newWrapped(c net.Conn) wrapped { return wrapped{Conn: c, done: make(chan struct{})} }
@@ -80,12 +84,16 @@ func (w *wrapped) sleep(d time.Duration) bool {
 			return true
 		}
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	if w.timer == nil {
+		w.timer = time.NewTimer(d)
+	} else {
+		w.timer.Reset(d) // no stale tick since Go 1.23: Stop and Reset empty the channel
+	}
 	select {
-	case <-t.C:
+	case <-w.timer.C:
 		return true
 	case <-w.done:
+		w.timer.Stop()
 		return false
 	}
 }
@@ -141,27 +149,5 @@ func plural(n int64) string {
 	if n == 1 {
 		return "1 byte"
 	}
-	return itoa(n) + " bytes"
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+	return strconv.FormatInt(n, 10) + " bytes"
 }

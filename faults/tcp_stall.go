@@ -45,12 +45,12 @@ type stallConn struct {
 	wrapped
 	f      *TCPStall
 	left   int64
-	done2  bool // the stall has run its course
+	over   bool // the stall has run its course
 	notify Notify
 }
 
 func (s *stallConn) Write(p []byte) (int, error) {
-	if s.done2 || int64(len(p)) <= s.left {
+	if s.over || int64(len(p)) <= s.left {
 		n, err := s.Conn.Write(p)
 		s.left -= int64(n)
 		return n, err
@@ -74,7 +74,7 @@ func (s *stallConn) Write(p []byte) (int, error) {
 		<-s.done
 		return n, ErrInjected
 	}
-	s.done2 = true
+	s.over = true
 	s.notify("stall ended after " + time.Since(start).Round(time.Millisecond).String())
 	m, err := s.Conn.Write(p[n:])
 	return n + m, err

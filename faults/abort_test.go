@@ -2,6 +2,7 @@ package faults
 
 import (
 	"errors"
+	"io"
 	"net"
 	"testing"
 )
@@ -18,7 +19,7 @@ func TestAbortFindsTheSocketUnderWrappers(t *testing.T) {
 	if err := Abort(layer{layer{s}}); err != nil {
 		t.Fatalf("Abort: %v", err)
 	}
-	b, err := readAll(c)
+	b, err := io.ReadAll(c)
 	if string(b) != "hello" || !isReset(err) {
 		t.Errorf("client read %q, %v; want hello then ECONNRESET", b, err)
 	}
@@ -30,7 +31,7 @@ func TestHalfCloseSendsFIN(t *testing.T) {
 	if err := HalfClose(layer{s}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := readAll(c)
+	b, err := io.ReadAll(c)
 	if string(b) != "bye" || err != nil {
 		t.Errorf("client read %q, %v; want bye then EOF", b, err)
 	}

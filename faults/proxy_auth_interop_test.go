@@ -11,14 +11,9 @@ import (
 	"time"
 )
 
-// curl runs curl through the proxy at addr and returns what it printed
-// with -w (status code and connection count) and its verbose log.
-func curl(t *testing.T, addr string, args ...string) (out, log string) {
-	t.Helper()
-	return curlEnv(t, addr, nil, args...)
-}
-
-// curlEnv is curl with extra environment variables.
+// curlEnv runs curl, with extra environment variables, through the proxy
+// at addr and returns what it printed with -w (status code and connection
+// count) and its verbose log.
 func curlEnv(t *testing.T, addr string, env []string, args ...string) (out, log string) {
 	t.Helper()
 	path, err := exec.LookPath("curl")

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -15,11 +16,11 @@ func TestTCPCloseSendsFINNotRST(t *testing.T) {
 	if m, err := w.Write([]byte("0123456789")); m != 4 || !errors.Is(err, ErrInjected) {
 		t.Fatalf("write: %d %v", m, err)
 	}
-	b, err := readAll(c)
+	b, err := io.ReadAll(c)
 	if string(b) != "0123" || err != nil {
 		t.Errorf("client read %q, %v; want 0123 then a clean EOF", b, err)
 	}
-	if len(n.all()) != 1 {
-		t.Errorf("notifications %q", n.all())
+	if got := n.all(); len(got) != 1 || got[0] != "closed (FIN) after 4 bytes" {
+		t.Errorf("notifications %q", got)
 	}
 }

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -49,13 +48,6 @@ func (n *notes) all() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.s...)
-}
-
-// readAll reads until an error and returns the bytes and the error (nil
-// for a clean EOF).
-func readAll(c net.Conn) ([]byte, error) {
-	b, err := io.ReadAll(c)
-	return b, err
 }
 
 func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }

@@ -2,6 +2,7 @@ package faults
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,7 @@ func TestTCPResetAfterBytes(t *testing.T) {
 	if _, err := w.Write([]byte("x")); !errors.Is(err, ErrInjected) {
 		t.Errorf("write after the reset: %v", err)
 	}
-	b, err := readAll(c)
+	b, err := io.ReadAll(c)
 	if string(b) != "abcde" || !isReset(err) {
 		t.Errorf("client read %q, %v; want abcde then ECONNRESET", b, err)
 	}
@@ -32,11 +33,11 @@ func TestTCPResetAtOnce(t *testing.T) {
 	s, c := tcpPair(t)
 	var n notes
 	(&TCPReset{}).WrapConn(s, n.notify)
-	if _, err := readAll(c); !isReset(err) {
+	if _, err := io.ReadAll(c); !isReset(err) {
 		t.Errorf("client: %v, want ECONNRESET", err)
 	}
-	if len(n.all()) != 1 {
-		t.Errorf("notifications %q", n.all())
+	if got := n.all(); len(got) != 1 || got[0] != "reset after 0 bytes" {
+		t.Errorf("notifications %q", got)
 	}
 	if p, k := (&TCPReset{}).BoundPhase(); p != PhaseHeaders || k != 0 {
 		t.Errorf("default phase %s %d", p, k)

@@ -3,6 +3,8 @@ package faults
 import (
 	"errors"
 	"io"
+	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,8 +24,8 @@ func TestTCPStallForDuration(t *testing.T) {
 	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "abcdef" {
 		t.Errorf("client read %q %v", buf, err)
 	}
-	if len(n.all()) != 2 {
-		t.Errorf("notifications %q, want start and end", n.all())
+	if got := n.all(); len(got) != 2 || got[0] != "stalled for 80ms after 2 bytes" || !strings.HasPrefix(got[1], "stall ended after ") {
+		t.Errorf("notifications %q, want start and end", got)
 	}
 }
 
@@ -37,8 +39,8 @@ func TestTCPStallUntilClosed(t *testing.T) {
 		errc <- err
 	}()
 	_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
-	if m, err := c.Read(make([]byte, 1)); m != 0 || err == nil {
-		t.Errorf("client read %d bytes during the stall", m)
+	if m, err := c.Read(make([]byte, 1)); m != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("client read %d bytes, %v during the stall; want nothing until its deadline", m, err)
 	}
 	select {
 	case err := <-errc:

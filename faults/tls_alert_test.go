@@ -13,7 +13,7 @@ import (
 func TestTLSAlert(t *testing.T) {
 	for name := range TLSAlerts {
 		t.Run(name, func(t *testing.T) {
-			client, server := tlsTCPPair(t)
+			server, client := tcpPair(t)
 			done := make(chan error, 1)
 			go func() {
 				c := tls.Client(client, &tls.Config{ServerName: "wsus.lab"})

@@ -2,7 +2,6 @@ package faults
 
 import (
 	"crypto/tls"
-	"net"
 	"testing"
 )
 
@@ -23,35 +22,6 @@ func (e *fakeTLSEnv) Certificate(host, profile string) (*tls.Certificate, error)
 
 func newFakeEnv() *fakeTLSEnv {
 	return &fakeTLSEnv{base: &tls.Config{MinVersion: tls.VersionTLS10, NextProtos: []string{"http/1.1"}}, cert: &tls.Certificate{Certificate: [][]byte{{1}}}}
-}
-
-// tlsTCPPair returns both ends of a loopback TCP connection.
-func tlsTCPPair(t *testing.T) (client, server net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			accepted <- nil
-			return
-		}
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { client.Close(); server.Close() })
-	return client, server
 }
 
 // goAlertText is how crypto/tls names each alert: it pins TLSAlerts'

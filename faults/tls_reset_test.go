@@ -10,7 +10,7 @@ import (
 )
 
 func TestTLSReset(t *testing.T) {
-	client, server := tlsTCPPair(t)
+	server, client := tcpPair(t)
 	cfg, err := (&TLSReset{}).ConfigForClient(&tls.ClientHelloInfo{Conn: server}, newFakeEnv())
 	if cfg != nil || !errors.Is(err, ErrInjected) {
 		t.Fatalf("ConfigForClient = %v, %v; want nil, ErrInjected", cfg, err)

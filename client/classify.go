@@ -221,6 +221,35 @@ func statusCode(status int) codes.Code {
 	return 0x8024402B
 }
 
+// StatusCode returns the code WUA reports on its WinHTTP path for a
+// failing HTTP status (4xx and 5xx; reference 3.2, the table of wuaRules):
+// 0x8024401B for 407, 0x80244019 for 404, 0x8024402B
+// WU_E_PT_HTTP_STATUS_NOT_MAPPED for a status the table does not name.
+// Success, informational and redirect statuses (WinHTTP follows
+// redirects) give 0, false.
+func StatusCode(status int) (codes.Code, bool) {
+	if status < 400 || status > 599 {
+		return 0, false
+	}
+	return statusCode(status), true
+}
+
+// StatusConfidence is the confidence of StatusCode's mapping, from the
+// same table: High where a log shows the status and code together, Medium
+// for the header text alone, Low for 0x8024402B (inferred).
+func StatusConfidence(status int) scenarios.Confidence {
+	for _, s := range statusCodes {
+		if s.status == status {
+			return s.conf
+		}
+	}
+	return "low"
+}
+
+// BITSStatusCode is the error of a BITS job that got an HTTP status:
+// BG_E_HTTP_ERROR_<status> = 0x80190000 + status [L-BITS].
+func BITSStatusCode(status int) codes.Code { return codes.Code(0x80190000 | uint32(status)) }
+
 func statusIs(status int) func(error) bool {
 	return as(func(e *StatusError) bool { return e.Status == status })
 }
@@ -395,18 +424,25 @@ func Classify(err error, class Class, gen Generation, stack Stack) Verdict {
 		}
 	}
 	w, tr := winHTTPOf(err, class, gen, stack)
-	v := Verdict{WinHTTP: w, Code: w.Code()}
+	r := translation(w, class, phase, gen, stack)
+	v := Verdict{WinHTTP: w, Code: r.Code}
+	if r.Code == 0 {
+		v.Code = w.Code()
+	}
+	v.combine(tr, r)
+	return v
+}
+
+// translation returns the translation rule for a WinHTTP error on WUA's
+// WinHTTP path (winhttp-raw matches whatever the others leave).
+func translation(w WinHTTPError, class Class, phase Phase, gen Generation, stack Stack) *Rule {
 	for i := range translationRules {
 		r := &translationRules[i]
 		if r.applies(class, phase, gen, stack) && (r.WinHTTP == 0 || r.WinHTTP == w) {
-			if r.Code != 0 {
-				v.Code = r.Code
-			}
-			v.combine(tr, r)
-			break
+			return r
 		}
 	}
-	return v
+	return &translationRules[len(translationRules)-1] // not reached: winhttp-raw is last and matches everything
 }
 
 // classifyJob classifies a failed download: the job's own code, and the
@@ -420,7 +456,7 @@ func classifyJob(err error, gen Generation, stack Stack) Verdict {
 		v.JobCode = v.WinHTTP.Code()
 	}
 	if se, ok := errors.AsType[*StatusError](err); ok {
-		v.JobCode = codes.Code(0x80190000 | uint32(se.Status)) // BG_E_HTTP_ERROR_<status> [L-BITS]
+		v.JobCode = BITSStatusCode(se.Status)
 	}
 	r := first(jobRules, err, ClassDownload, phase, gen, stack)
 	switch {

@@ -241,3 +241,32 @@ func TestCoverage(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusAndTranslationLookups pins the exported views of the tables
+// that observe and winagent read instead of keeping copies.
+func TestStatusAndTranslationLookups(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		code   uint32
+		ok     bool
+		conf   scenarios.Confidence
+	}{
+		{200, 0, false, "low"}, {206, 0, false, "low"}, {302, 0, false, "low"},
+		{400, 0x80244016, true, "high"}, {404, 0x80244019, true, "high"}, {407, 0x8024401B, true, "high"},
+		{500, 0x8024401F, true, "medium"}, {501, 0x80244020, true, "medium"}, {504, 0x80244023, true, "medium"},
+		{418, 0x8024402B, true, "low"}, {599, 0x8024402B, true, "low"},
+	} {
+		code, ok := StatusCode(c.status)
+		if uint32(code) != c.code || ok != c.ok || StatusConfidence(c.status) != c.conf {
+			t.Errorf("status %d: %s %v %s, want 0x%08X %v %s", c.status, code, ok, StatusConfidence(c.status), c.code, c.ok, c.conf)
+		}
+	}
+	if got := BITSStatusCode(404); got != 0x80190194 {
+		t.Errorf("BITSStatusCode(404) = %s", got)
+	}
+	for w, want := range map[WinHTTPError]uint32{0: 0, 12007: 0x8024402C, 12002: 0x80072EE2, 12029: 0x80072EFD, 12030: 0x80072EFE, 12175: 0x80072F8F} {
+		if got := w.WUACode(); uint32(got) != want {
+			t.Errorf("WinHTTPError(%d).WUACode() = %s, want 0x%08X", w, got, want)
+		}
+	}
+}

@@ -38,6 +38,22 @@ func (e WinHTTPError) Code() codes.Code {
 	return codes.FromWin32(uint32(e))
 }
 
+// WUACode returns the HRESULT WUA's own WinHTTP wrappers (self-update,
+// redirector) report for the error, by the translation rules of
+// classify.go (reference 3.3): 12007 becomes 0x8024402C, every other error
+// passes through raw. The scan's WWSAPI stack of modern clients also turns
+// a timeout into 0x8024401C; Classify, which knows the class and the
+// generation, applies that too.
+func (e WinHTTPError) WUACode() codes.Code {
+	if e == 0 {
+		return codes.OK
+	}
+	if r := translation(e, ClassSelfUpdate, "", "", ""); r.Code != 0 {
+		return r.Code
+	}
+	return e.Code()
+}
+
 // String returns the number and the winhttp.h name, "12030
 // (ERROR_WINHTTP_CONNECTION_ERROR)", or the number alone for an unnamed
 // one.

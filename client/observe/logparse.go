@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -445,7 +446,7 @@ func extractFields(e *Entry) {
 	}
 	if m := httpStatusRE.FindStringSubmatch(t); m != nil {
 		e.HTTPStatus = atoi(m[1])
-		if c, ok := StatusCode(e.HTTPStatus); ok && len(e.Codes) == 0 {
+		if c, ok := client.StatusCode(e.HTTPStatus); ok && len(e.Codes) == 0 {
 			derive(c, m[0], "http status")
 		}
 	}

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/scenarios"
 )
 
 // Confidence grades a signature→code mapping, with the words of
-// reference/wu-codes.md section 4 (and of scenario files).
-type Confidence string
+// reference/wu-codes.md section 4: the scenarios' and the emulated
+// client's own type.
+type Confidence = scenarios.Confidence
 
 // Confidences, strongest first.
 const (
@@ -50,17 +53,16 @@ const (
 	SigProxyDenied      Signature = "proxy.deny_connect"      // CONNECT answered with another failure status
 )
 
-// Class is what the client was doing, guessed from the path or host name:
-// scan, selfupdate, redirector, download (the words of faults.Class), or
-// "" when unknown.
-type Class string
+// Class is what the client was doing, guessed from the path or host name
+// (ClassOf): the emulated client's classes, or "" when unknown.
+type Class = client.Class
 
 // Classes.
 const (
-	ClassScan       Class = "scan"
-	ClassSelfUpdate Class = "selfupdate"
-	ClassRedirector Class = "redirector"
-	ClassDownload   Class = "download"
+	ClassScan       = client.ClassScan
+	ClassSelfUpdate = client.ClassSelfUpdate
+	ClassRedirector = client.ClassRedirector
+	ClassDownload   = client.ClassDownload
 )
 
 // Prediction is the Windows Update code a signature predicts, with the
@@ -165,27 +167,22 @@ func Predict(sig Signature, c Class, status int, phase string) *Prediction {
 		return pred(0x8024401B, High, "section 4 #18", "[L-WUCOMMON] [L-SCAN] [KTC]",
 			AltCode{0x80072EEF, "a failing NTLM/Negotiate exchange [KB902093]"}, AltCode{0x8024401C, "one Windows 10+ report [ALI]"})
 	case SigProxyDenied:
-		c, ok := StatusCode(status)
+		c, ok := client.StatusCode(status)
 		if !ok {
 			c = 0x8024402B
 		}
 		return pred(c, Low, "section 4 #20", "inferred; [L-SCAN]",
 			AltCode{0x80072EFD, "if WinHTTP does not hand the proxy status to WUA"})
 	case SigHTTPStatus:
-		if download {
-			if b, ok := BITSStatusCode(status); ok {
-				alt := []AltCode{}
-				if u, ok := StatusCode(status); ok {
-					alt = append(alt, AltCode{u, "update level (observed for 404 [GG])"})
-				}
-				return pred(b, Medium, "section 4 #21", "[L-BITS] [GG]", alt...)
-			}
-		}
-		c, ok := StatusCode(status)
+		c, ok := client.StatusCode(status)
 		if !ok {
 			return nil
 		}
-		return pred(c, StatusConfidence(status), "section 3.2 / 4 #21", "[H] [L-WUANET]")
+		if download {
+			return pred(client.BITSStatusCode(status), Medium, "section 4 #21", "[L-BITS] [GG]",
+				AltCode{c, "update level (observed for 404 [GG])"})
+		}
+		return pred(c, client.StatusConfidence(status), "section 3.2 / 4 #21", "[H] [L-WUANET]")
 	case SigHTTPSOAPFault:
 		return pred(0x80244007, Medium, "section 3.2 (SOAP faults)", "[L-4007]",
 			AltCode{0x8024400E, "legacy client, soap error code 400 (Server)"}, AltCode{0x8024400D, "legacy client, soap error code 300 (Client)"})

@@ -90,21 +90,18 @@ func Interpret(r *ProbeResult) {
 	r.Code = codes.FromWin32(r.Win32)
 	r.WUA, r.WUASource, r.Note = codes.OK, "", ""
 	switch {
-	case r.Win32 == 12007:
-		// The one WinHTTP error WUA translates [H] [L-402C].
-		r.WUA, r.WUASource = 0x8024402C, "section 3.3 [H] [L-402C]"
 	case r.Win32 != 0:
 		n := r.Win32
 		if ws, ok := winsockToWinHTTP[n]; ok {
 			r.Note = fmt.Sprintf("%s (%d) is a Winsock error: Windows' WinHTTP reports %d here (Wine passes the socket error through)", ws.name, n, ws.winhttp)
 			n = ws.winhttp
 		}
-		r.WUA, r.WUASource = codes.FromWin32(n), "section 3.3 (raw WinHTTP error)"
+		r.WUA, r.WUASource = client.WinHTTPError(n).WUACode(), "section 3.3 (raw WinHTTP error)"
 		if n == 12007 {
-			r.WUA = 0x8024402C
+			r.WUASource = "section 3.3 [H] [L-402C]" // the one WinHTTP error WUA translates
 		}
 	case r.Status != 0:
-		if c, ok := observe.StatusCode(r.Status); ok {
+		if c, ok := client.StatusCode(r.Status); ok {
 			r.WUA, r.WUASource = c, "section 3.2 (HTTP status)"
 		}
 		if r.Stage == "done" && r.ContentLength >= 0 && r.Bytes < r.ContentLength {
@@ -316,8 +313,7 @@ func Targets(urls []string, wsus string) ([]client.Endpoint, error) {
 	if len(urls) > 0 {
 		var eps []client.Endpoint
 		for _, u := range urls {
-			c := observe.ClassOf("", pathOf(u))
-			eps = append(eps, client.Endpoint{URL: u, Class: client.Class(c), Role: client.RoleHost})
+			eps = append(eps, client.Endpoint{URL: u, Class: observe.ClassOf("", pathOf(u)), Role: client.RoleHost})
 		}
 		return eps, nil
 	}

@@ -28,7 +28,7 @@ func TestCatalogGolden(t *testing.T) {
 	}
 	rep := Matrix(context.Background(), all, Options{StateDir: t.TempDir()})
 	for _, r := range rep.Results {
-		if !r.Pass || !fixesPass(r) || r.Error != "" {
+		if !r.Pass || !r.FixesPass() || r.Error != "" {
 			t.Errorf("%s:\n%s", r.Scenario, Diff(r))
 		}
 	}

@@ -48,7 +48,7 @@ func verdict(r Result) string {
 		return "ERROR"
 	case !r.Pass:
 		return "FAIL"
-	case !fixesPass(r):
+	case !r.FixesPass():
 		return "FAIL (fix)"
 	}
 	return "ok"
@@ -181,7 +181,7 @@ func renderJUnit(w io.Writer, rep *Report) error {
 			msg := fmt.Sprintf("expected %s, observed %s", r.Expected, r.Observed)
 			c.Failure = &junitMessage{Message: msg, Text: msg}
 			s.Failures++
-		case !fixesPass(r):
+		case !r.FixesPass():
 			var lines []string
 			for _, f := range r.Fixes {
 				if !f.Pass {

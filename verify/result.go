@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 )
@@ -26,11 +27,9 @@ type Result struct {
 	Error      string               `json:"error,omitempty"` // the run itself failed (not the session)
 	Duration   time.Duration        `json:"duration_ns"`
 	Fixes      []FixResult          `json:"fixes,omitempty"`
-	Session    any                  `json:"session,omitempty"`  // the client's full result (observations)
+	Session    *client.Result       `json:"session,omitempty"`  // the client's full result (observations)
 	Reported   []codes.Code         `json:"reported,omitempty"` // codes real clients reported for this scenario
-	Notes      string               `json:"-"`
 	Expect     *scenarios.Expect    `json:"-"`
-	Checks     []scenarios.FixCheck `json:"-"`
 }
 
 // FixResult is one fix applied to the scenario's failing state.
@@ -71,7 +70,7 @@ func (r *Report) Summarize() {
 	sort.Slice(r.Results, func(i, j int) bool { return r.Results[i].Scenario < r.Results[j].Scenario })
 	r.Passed, r.Failed = 0, 0
 	for _, res := range r.Results {
-		if res.Pass && fixesPass(res) {
+		if res.Pass && res.FixesPass() {
 			r.Passed++
 		} else {
 			r.Failed++
@@ -79,7 +78,8 @@ func (r *Report) Summarize() {
 	}
 }
 
-func fixesPass(r Result) bool {
+// FixesPass reports whether every fix met its expected outcome.
+func (r Result) FixesPass() bool {
 	for _, f := range r.Fixes {
 		if !f.Pass {
 			return false

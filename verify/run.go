@@ -175,7 +175,7 @@ func FaultLabels(sc *scenarios.Scenario) []string {
 // A scenario without an expectation passes when its session succeeds.
 func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	start := time.Now()
-	r := Result{Scenario: sc.Name, Summary: sc.Summary, File: sc.File, Faults: FaultLabels(sc), Generation: "modern", Notes: sc.Notes, Expect: sc.Expect, Checks: sc.Fixes}
+	r := Result{Scenario: sc.Name, Summary: sc.Summary, File: sc.File, Faults: FaultLabels(sc), Generation: "modern", Expect: sc.Expect}
 	if sc.Profile.Generation != "" {
 		r.Generation = sc.Profile.Generation
 	}

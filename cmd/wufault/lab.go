@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
@@ -122,7 +121,7 @@ when the observed code (and every fix outcome) matches the scenario, 1 otherwise
 			if r.Error != "" {
 				return fmt.Errorf("%s: %s", sc.Name, r.Error)
 			}
-			if !r.Pass || !fixesOK(r) {
+			if !r.Pass || !r.FixesPass() {
 				if !asJSON {
 					fmt.Fprintf(a.stdout, "\n%s", verify.Diff(r))
 				}
@@ -137,19 +136,10 @@ when the observed code (and every fix outcome) matches the scenario, 1 otherwise
 	return cmd
 }
 
-func fixesOK(r verify.Result) bool {
-	for _, f := range r.Fixes {
-		if !f.Pass {
-			return false
-		}
-	}
-	return true
-}
-
 func printRun(w io.Writer, sc *scenarios.Scenario, r verify.Result) {
 	fmt.Fprintf(w, "scenario  %s: %s\nfaults    %s\n\n", sc.Name, sc.Summary, r.FaultLabel())
-	if res, ok := r.Session.(*client.Result); ok && res != nil {
-		_ = res.WriteText(w)
+	if r.Session != nil {
+		_ = r.Session.WriteText(w)
 	}
 	verdict := "ok"
 	if !r.Pass {

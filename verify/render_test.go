@@ -52,6 +52,13 @@ func TestRenderTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", w, out)
 		}
 	}
+	// Passing rows and fixes add no explanation line; without reports there
+	// is no real-client column.
+	for _, w := range []string{"b-reset: ", "fix retry-later", "REAL CLIENTS"} {
+		if strings.Contains(out, w) {
+			t.Errorf("table has %q:\n%s", w, out)
+		}
+	}
 }
 
 func TestRenderJUnit(t *testing.T) {
@@ -65,6 +72,12 @@ func TestRenderJUnit(t *testing.T) {
 	}
 	if s.Tests != 4 || s.Failures != 2 || s.Errors != 1 || s.Cases[0].Failure == nil || s.Cases[3].Error == nil || s.Cases[1].Failure != nil {
 		t.Errorf("suite %+v", s)
+	}
+	if f := s.Cases[2].Failure; f == nil || f.Message != "fix reset-winhttp-proxy + restart-wu-services: expected fixes, got no-effect (code after 0x8024402C (WU_E_PT_WINHTTP_NAME_NOT_RESOLVED))" {
+		t.Errorf("c-fix failure %+v", f)
+	}
+	if c := s.Cases[1]; c.Classname != "wufault.tcp.reset" || !strings.Contains(c.SystemOut, "observed: 0x80072EFE") {
+		t.Errorf("b-reset case %+v", c)
 	}
 }
 
@@ -99,8 +112,19 @@ func TestRenderJSONAndMarkdown(t *testing.T) {
 	if err := Render(&b, sampleReport(), "markdown"); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "| b-reset | `tcp.reset@body` | scan | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | - |") {
-		t.Errorf("markdown:\n%s", b.String())
+	md := b.String()
+	for _, w := range []string{
+		"| b-reset | `tcp.reset@body` | scan | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | 0x80072EFE `WININET_E_CONNECTION_ABORTED` | - |",
+		"| c-fix | reset-winhttp-proxy + restart-wu-services | fixes | no-effect | 0x8024402C `WU_E_PT_WINHTTP_NAME_NOT_RESOLVED` |",
+		"| d-error |", "| ERROR |", "\n1 passed, 3 failed\n",
+	} {
+		if !strings.Contains(md, w) {
+			t.Errorf("markdown lacks %q:\n%s", w, md)
+		}
+	}
+	b.Reset()
+	if err := Render(&b, sampleReport(), "md"); err != nil || b.String() != md {
+		t.Errorf("md is not markdown: %v\n%s", err, b.String())
 	}
 	if err := Render(&b, sampleReport(), "pdf"); err == nil {
 		t.Error("unknown format accepted")

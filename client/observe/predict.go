@@ -110,24 +110,14 @@ func pred(c codes.Code, conf Confidence, row, source string, alt ...AltCode) *Pr
 func Predict(sig Signature, c Class, status int, phase string) *Prediction {
 	download := c == ClassDownload
 	switch sig {
-	case SigDNSNXDomain:
+	case SigDNSNXDomain, SigDNSServFail, SigDNSRefused, SigDNSOther, SigDNSNoData, SigDNSNoAnswer:
+		// The resolver fails and WinHTTP raises 12007: WUA's WinHTTP path
+		// translates it, a BITS job reports it raw (client.WUACode, Code).
+		r := dnsRows[sig]
 		if download {
-			return pred(0x80072EE7, Low, "section 4 #1", "inferred (BITS job error); DO unverified")
+			return pred(client.WinHTTPNameNotResolved.Code(), Low, r.row, r.jobSource)
 		}
-		return pred(0x8024402C, High, "section 4 #1", "[H] [L-402C] [TW-402C]",
-			AltCode{0x80072EE7, "download path (BITS job)"})
-	case SigDNSServFail, SigDNSRefused, SigDNSOther:
-		if download {
-			return pred(0x80072EE7, Low, "section 4 #2", "inferred")
-		}
-		return pred(0x8024402C, Medium, "section 4 #2", "inferred (the OS resolver fails → WinHTTP 12007)",
-			AltCode{0x80072EE7, "download path (BITS job)"})
-	case SigDNSNoData, SigDNSNoAnswer:
-		if download {
-			return pred(0x80072EE7, Low, "section 4 #3", "inferred")
-		}
-		return pred(0x8024402C, MediumLow, "section 4 #3", "[L-TIMEOUTS]; inferred",
-			AltCode{0x80072EE2, "if WUA sets a resolve timeout (unknown)"})
+		return pred(client.WinHTTPNameNotResolved.WUACode(), r.conf, r.row, r.source, r.alt)
 	case SigTCPRefused:
 		return pred(0x80072EFD, High, "section 4 #4", "[L-WINHTTPERR] 12029; [L-DLERR]")
 	case SigTCPSYNTimeout:
@@ -191,6 +181,26 @@ func Predict(sig Signature, c Class, status int, phase string) *Prediction {
 	}
 	return nil
 }
+
+// dnsRow is one of section 4's rows 1-3, the DNS failures.
+type dnsRow struct {
+	row       string
+	conf      Confidence
+	source    string
+	jobSource string
+	alt       AltCode
+}
+
+var (
+	dnsNXDomain = dnsRow{"section 4 #1", High, "[H] [L-402C] [TW-402C]", "inferred (BITS job error); DO unverified",
+		AltCode{0x80072EE7, "download path (BITS job)"}}
+	dnsFailure = dnsRow{"section 4 #2", Medium, "inferred (the OS resolver fails → WinHTTP 12007)", "inferred",
+		AltCode{0x80072EE7, "download path (BITS job)"}}
+	dnsNoAnswer = dnsRow{"section 4 #3", MediumLow, "[L-TIMEOUTS]; inferred", "inferred",
+		AltCode{0x80072EE2, "if WUA sets a resolve timeout (unknown)"}}
+	dnsRows = map[Signature]dnsRow{SigDNSNXDomain: dnsNXDomain, SigDNSServFail: dnsFailure, SigDNSRefused: dnsFailure,
+		SigDNSOther: dnsFailure, SigDNSNoData: dnsNoAnswer, SigDNSNoAnswer: dnsNoAnswer}
+)
 
 // ClassOf guesses the request class from a URL path and a host name, the
 // way reference section 6 lays out the endpoints. Either may be empty.

@@ -37,7 +37,7 @@ func (t *connTracker) admit(raw net.Conn) *faultConn {
 	}
 	id := w.journal.NewID()
 	act := w.Active()
-	fc := newFaultConn(raw, id, uint64(act.Seed)*0x9e3779b97f4a7c15^id, t.closed)
+	fc := newFaultConn(raw, id, uint64(act.Seed)*0x9e3779b97f4a7c15^id, client, t.closed)
 	t.mu.Lock()
 	if t.closing {
 		t.mu.Unlock()
@@ -78,7 +78,7 @@ func (t *connTracker) closed(fc *faultConn) {
 	case fc.sock.halfClosed.Load():
 		detail = "FIN sent by a fault"
 	}
-	t.w.journal.Add(Event{Kind: EventConnClose, Service: t.svc, Conn: fc.id, Client: fc.raw.RemoteAddr().String(),
+	t.w.journal.Add(Event{Kind: EventConnClose, Service: t.svc, Conn: fc.id, Client: fc.client,
 		Bytes: fc.out.Load(), Duration: time.Since(fc.since), Detail: detail})
 }
 
@@ -113,3 +113,35 @@ func (l *admitListener) Accept() (net.Conn, error) {
 		}
 	}
 }
+
+// gate lets a service's handlers and goroutines in until the service
+// shuts, and then waits for them.
+type gate struct {
+	mu      sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// enter registers one; false once shut.
+func (g *gate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closing {
+		return false
+	}
+	g.wg.Add(1)
+	return true
+}
+
+// leave ends what enter registered.
+func (g *gate) leave() { g.wg.Done() }
+
+// shut refuses every later enter.
+func (g *gate) shut() {
+	g.mu.Lock()
+	g.closing = true
+	g.mu.Unlock()
+}
+
+// wait waits for everything entered to leave.
+func (g *gate) wait() { g.wg.Wait() }

@@ -23,9 +23,8 @@ func (w *World) authContext(ctx context.Context, ev event, rule *faults.Rule) co
 
 // authEvent is the journal entry of one authentication leg.
 func authEvent(ev event, rule *faults.Rule, a faults.AuthEvent) Event {
-	e := Event{Kind: EventAuth, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client,
-		Host: ev.target.Host, Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class,
-		Phase: faults.PhaseProxy, Status: a.Status, Detail: a.String(), Auth: &a}
+	e := ev.entry(EventAuth)
+	e.Phase, e.Status, e.Detail, e.Auth = faults.PhaseProxy, a.Status, a.String(), &a
 	if rule != nil {
 		e.Fault, e.Rule = rule.Kind, rule.Index+1
 	}

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -24,11 +25,12 @@ import (
 // CONNECT that is then intercepted); top is the current one, base plus the
 // rules of the request in flight.
 type faultConn struct {
-	raw   net.Conn // the accepted socket (*net.TCPConn)
-	sock  *sockConn
-	id    uint64
-	seed  uint64
-	since time.Time
+	raw    net.Conn // the accepted socket (*net.TCPConn)
+	sock   *sockConn
+	id     uint64
+	seed   uint64
+	client string // raw's remote address, for the journal
+	since  time.Time
 
 	base atomic.Pointer[connPath] // nil: the bare socket
 	top  atomic.Pointer[connPath] // nil: the bare socket
@@ -43,8 +45,8 @@ type faultConn struct {
 // connPath is one write path: the top of a wrapper chain.
 type connPath struct{ c net.Conn }
 
-func newFaultConn(raw net.Conn, id, seed uint64, onClose func(*faultConn)) *faultConn {
-	fc := &faultConn{raw: raw, id: id, seed: seed, since: time.Now(), onClose: onClose}
+func newFaultConn(raw net.Conn, id, seed uint64, client string, onClose func(*faultConn)) *faultConn {
+	fc := &faultConn{raw: raw, id: id, seed: seed, client: client, since: time.Now(), onClose: onClose}
 	fc.sock = &sockConn{Conn: raw, fc: fc}
 	return fc
 }
@@ -69,8 +71,14 @@ func (c *faultConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writerOnly hides faultConn's ReadFrom from io.Copy.
+// writerOnly hides a writer's ReadFrom from io.Copy.
 type writerOnly struct{ io.Writer }
+
+// copyBufs are the 128 KiB buffers of the copies toward clients (answers
+// through a phaseWriter, tunnels both ways).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 128<<10); return &b }}
+
+var _ io.ReaderFrom = (*faultConn)(nil)
 
 // ReadFrom copies r toward the client; without faults on the path the
 // socket's own ReadFrom splices (TCP to TCP) without a user-space copy.
@@ -188,6 +196,16 @@ func (c *faultConn) kill() {
 	c.sock.closed.Store(true)
 	_ = c.raw.Close()
 	_ = c.Close()
+}
+
+// endStallWhenDone ends c when ctx (a request's) ends during a stall: a
+// stalled answer ends when the client gives up. stop releases the watch.
+func (c *faultConn) endStallWhenDone(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		if c.stalling.Load() {
+			c.kill()
+		}
+	})
 }
 
 // boundStall makes sure a stall armed on c ends by max: the connection is

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -45,9 +44,7 @@ type controlService struct {
 	srv   *http.Server
 	start time.Time
 
-	mu      sync.Mutex
-	closing bool
-	wg      sync.WaitGroup
+	gate // handlers, streams included
 }
 
 // maxScenarioBody bounds a PUT /scenario body.
@@ -89,11 +86,9 @@ func (c *controlService) Addr() string { return c.ln.Addr().String() }
 
 // Close stops the API and waits for its handlers (streams included).
 func (c *controlService) Close() error {
-	c.mu.Lock()
-	c.closing = true
-	c.mu.Unlock()
+	c.shut()
 	err := c.srv.Close()
-	c.wg.Wait()
+	c.wait()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
@@ -104,15 +99,11 @@ func (c *controlService) Close() error {
 func (c *controlService) guard(next http.Handler) http.Handler {
 	token := c.w.opts.ControlToken
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		if c.closing {
-			c.mu.Unlock()
+		if !c.enter() {
 			http.Error(rw, "shutting down", http.StatusServiceUnavailable)
 			return
 		}
-		c.wg.Add(1)
-		c.mu.Unlock()
-		defer c.wg.Done()
+		defer c.leave()
 		if ra, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err != nil || !c.w.clientAllowed(ra) {
 			writeJSON(rw, http.StatusForbidden, apiError{Error: "client not allowed"})
 			return

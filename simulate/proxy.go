@@ -5,12 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -50,7 +48,6 @@ type proxyService struct {
 	gp      *goproxy.ProxyHttpServer
 	tr      *http.Transport
 	up      *upstream
-	bufs    sync.Pool
 
 	// parker holds the origin side of tunnels before the origin's first
 	// bytes (nil: two goroutines per tunnel from the start).
@@ -60,10 +57,8 @@ type proxyService struct {
 	// service sets it) leaves TLS tunnels opaque.
 	mitm tlsInterceptor
 
-	t       *connTracker // the client connections
-	mu      sync.Mutex
-	closing bool
-	wg      sync.WaitGroup // handlers and tunnel copies
+	t    *connTracker // the client connections
+	gate              // handlers and tunnel copies
 }
 
 type connKey struct{}
@@ -98,7 +93,6 @@ func (w *World) startProxy(addr string) (service, error) {
 	}
 	p := &proxyService{w: w, ln: ln, t: newConnTracker(w, "proxy")}
 	p.mitm = w.tlsInterceptor() // tls.go: the lab CA terminates intercepted TLS
-	p.bufs.New = func() any { b := make([]byte, 128<<10); return &b }
 	if k, err := newParker(); err == nil {
 		p.parker = k
 	} else {
@@ -163,9 +157,7 @@ func (p *proxyService) Addr() string { return p.ln.Addr().String() }
 // Close stops accepting, ends every connection (stalls included) and waits
 // for the handlers and tunnel copies to return.
 func (p *proxyService) Close() error {
-	p.mu.Lock()
-	p.closing = true
-	p.mu.Unlock()
+	p.shut()
 	conns := p.t.shutdown()
 	err := p.srv.Close()
 	_ = p.inner.Close()
@@ -174,7 +166,7 @@ func (p *proxyService) Close() error {
 		c.kill()
 	}
 	p.tr.CloseIdleConnections()
-	p.wg.Wait()
+	p.wait()
 	p.tr.CloseIdleConnections()
 	if p.parker != nil {
 		p.parker.Close()
@@ -183,17 +175,6 @@ func (p *proxyService) Close() error {
 		err = nil
 	}
 	return err
-}
-
-// enter registers a handler or copy goroutine; false once closing.
-func (p *proxyService) enter() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closing {
-		return false
-	}
-	p.wg.Add(1)
-	return true
 }
 
 // connContext gives handlers the connection a request arrived on.
@@ -217,7 +198,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "wufault proxy is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	defer p.wg.Done()
+	defer p.leave()
 	w := p.w
 	fc, _ := r.Context().Value(connKey{}).(*faultConn)
 	tun, _ := r.Context().Value(tunnelKey{}).(*tunnel)
@@ -254,24 +235,14 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	act := w.Active()
-	ev := event{service: "proxy", conn: fc.id, req: w.journal.NewID(), client: fc.raw.RemoteAddr().String(), target: t}
-	w.metrics.requests.WithLabelValues("proxy", kind, string(t.Class)).Inc()
-	w.journal.Add(Event{Kind: EventRequest, Service: "proxy", Scenario: act.Name, Conn: ev.conn, Req: ev.req, Client: ev.client,
-		Host: t.Host, Method: t.Method, Path: t.Path, Class: t.Class})
+	ev := w.beginRequest("proxy", kind, fc, t, act)
 
 	st := &reqState{}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
-	pw := &phaseWriter{ResponseWriter: rw, bufs: &p.bufs, w: w, fc: fc, ev: ev}
+	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
 	// finish journals the answer. A tunnel calls it when it ends, long
 	// after the handler: it must not hold net/http's state (pw, r).
-	st.finish = func() {
-		if fc.ended() && st.detail == "" {
-			st.detail = "connection ended by a fault"
-		}
-		w.metrics.responses.WithLabelValues("proxy", statusClass(st.status)).Inc()
-		w.journal.Add(Event{Kind: EventResponse, Service: "proxy", Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
-			Method: t.Method, Path: t.Path, Class: t.Class, Status: st.status, Bytes: st.bytes, Duration: time.Since(start), Detail: st.detail})
-	}
+	st.finish = func() { w.endRequest(ev, fc, st.status, st.bytes, start, st.detail) }
 	defer func() {
 		if st.async {
 			return
@@ -285,41 +256,23 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		st.finish()
 	}()
 
-	// A stalled answer ends when the client gives up.
-	stop := context.AfterFunc(r.Context(), func() {
-		if fc.stalling.Load() {
-			fc.kill()
-		}
-	})
+	stop := fc.endStallWhenDone(r.Context())
 	defer stop()
 
 	if connect {
 		p.serveProxyHooks(pw, r, act, ev, func(rw http.ResponseWriter, r *http.Request) { p.serveConnect(rw, r, fc, act, ev, st) })
 		return
 	}
-	fc.resetPath()
 	keep := keepPlain
 	if tun != nil {
 		keep = keepInner
 	}
-	rules := splitPhases(act.Set.SelectFunc("tcp", t, keep))
-	for _, a := range rules.now {
-		w.arm(fc, ev, a)
-	}
-	if fc.ended() {
+	rules, ok := w.armRequest(fc, act, ev, keep)
+	if !ok {
 		return
 	}
 	pw.rules = rules
-	var h http.Handler = p.gp
-	for _, rule := range reversed(act.Set.Select("http", t)) {
-		hook, ok := rule.Fault.(faults.HTTPHook)
-		if !ok {
-			continue
-		}
-		w.fired(ev, rule, faults.PhaseRequest)
-		next := h
-		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, next) })
-	}
+	h := w.wrapHTTP(act, ev, p.gp)
 	if tun != nil {
 		h.ServeHTTP(pw, r)
 		return
@@ -359,12 +312,11 @@ func (p *proxyService) upstreamFailure(resp *http.Response, ctx *goproxy.ProxyCt
 	if resp != nil || ctx.Error == nil {
 		return resp
 	}
-	status := upstreamStatus(ctx.Error)
 	if st, ok := ctx.Req.Context().Value(reqKey{}).(*reqState); ok {
 		st.detail = "upstream: " + ctx.Error.Error()
 	}
-	p.w.metrics.upstream.WithLabelValues(strconv.Itoa(status)).Inc()
-	return goproxy.NewResponse(ctx.Req, "text/html; charset=utf-8", status, faults.HTMLPage(status, upstreamReason(ctx.Error)))
+	status, page := p.w.upstreamPage(ctx.Error)
+	return goproxy.NewResponse(ctx.Req, "text/html; charset=utf-8", status, page)
 }
 
 // goproxyLogger routes goproxy's Printf logging to slog at debug level
@@ -415,5 +367,3 @@ func (l *chanListener) Close() error {
 
 // Addr is the proxy's address.
 func (l *chanListener) Addr() net.Addr { return l.addr }
-
-var _ io.ReaderFrom = (*faultConn)(nil)

@@ -53,14 +53,12 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 	up, err := p.up.dialTunnel(ctx, hostport)
 	cancel()
 	if err != nil {
-		status := upstreamStatus(err)
-		body := faults.HTMLPage(status, upstreamReason(err))
+		status, body := w.upstreamPage(err)
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 		rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		rw.WriteHeader(status)
 		_, _ = io.WriteString(rw, body)
 		st.status, st.detail = status, "upstream: "+err.Error()
-		w.metrics.upstream.WithLabelValues(strconv.Itoa(status)).Inc()
 		return
 	}
 	conn, brw, err := http.NewResponseController(rw).Hijack()
@@ -84,7 +82,7 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 		return
 	}
 	br := brw.Reader
-	if p.needsIntercept(act.Set, hostport) {
+	if w.interceptWanted(act.Set, hostport) {
 		if ok := p.intercept(fc, br, up, hostport, handshake, ev, st); ok {
 			return
 		}
@@ -94,13 +92,6 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 		pending = append(pending, armed{rule: rule, shape: shapeOf(rule)})
 	}
 	p.pipe(fc, br, up, pending, ev, st)
-}
-
-// needsIntercept reports whether some tls.* or http.* rule, or a tcp.* rule
-// that looks inside HTTP, could fire for traffic to hostport, or the
-// configuration lists the host (World.interceptWanted, tls.go).
-func (p *proxyService) needsIntercept(set *faults.Set, hostport string) bool {
-	return p.w.interceptWanted(set, hostport)
 }
 
 // intercept looks at the first byte the client sends in the tunnel. Plain
@@ -180,7 +171,7 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 	}
 	st.async = true
 	go func() {
-		defer p.wg.Done()
+		defer p.leave()
 		p.tunnel(fc, pre, up, pending, ev, st)
 		st.finish()
 	}()
@@ -195,7 +186,7 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 	var down int64
 	var downErr error
 	runDown := func() {
-		defer p.wg.Done()
+		defer p.leave()
 		down, downErr = p.copyDown(fc, up, pending, ev)
 		close(downDone)
 		// The client gets tunnelLinger to finish its side.
@@ -331,10 +322,10 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 		var rerr error
 		if ok {
 			err := rc.Read(func(fd uintptr) bool {
-				bp = p.bufs.Get().(*[]byte)
+				bp = copyBufs.Get().(*[]byte)
 				n, rerr = rawRead(fd, *bp)
 				if rerr == errWouldBlock {
-					p.bufs.Put(bp)
+					copyBufs.Put(bp)
 					bp = nil
 					return false
 				}
@@ -342,7 +333,7 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 			})
 			if err != nil {
 				if bp != nil {
-					p.bufs.Put(bp)
+					copyBufs.Put(bp)
 				}
 				return total, err
 			}
@@ -355,7 +346,7 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 				rerr = io.EOF
 			}
 		} else {
-			bp = p.bufs.Get().(*[]byte)
+			bp = copyBufs.Get().(*[]byte)
 			n, rerr = src.Read(*bp)
 		}
 		if n > 0 {
@@ -369,12 +360,12 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 				werr = io.ErrShortWrite
 			}
 			if werr != nil {
-				p.bufs.Put(bp)
+				copyBufs.Put(bp)
 				return total, werr
 			}
 		}
 		if bp != nil {
-			p.bufs.Put(bp)
+			copyBufs.Put(bp)
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/wufault/wufault/faults"
 )
 
 // Upstream timeouts of the proxy, as a real forward proxy has them. A
@@ -181,6 +183,15 @@ func canonicalAddr(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// upstreamPage is the answer a proxy gives for an upstream failure: the
+// status (upstreamStatus) and a short HTML page saying why
+// (upstreamReason). It counts the failure.
+func (w *World) upstreamPage(err error) (status int, page string) {
+	status = upstreamStatus(err)
+	w.metrics.upstream.WithLabelValues(strconv.Itoa(status)).Inc()
+	return status, faults.HTMLPage(status, upstreamReason(err))
 }
 
 // upstreamStatus maps an upstream failure to the status a proxy answers:

@@ -6,7 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
+	"time"
 
 	"github.com/wufault/wufault/faults"
 )
@@ -113,6 +113,66 @@ type event struct {
 	target  faults.Target
 }
 
+// entry is a journal entry of kind about ev's connection, request and
+// target.
+func (ev event) entry(kind string) Event {
+	return Event{Kind: kind, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client,
+		Host: ev.target.Host, Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class}
+}
+
+// beginRequest counts and journals a request that service received on fc
+// (kind: http, connect, intercepted, origin) and returns the event its
+// firings and answer are journaled against.
+func (w *World) beginRequest(service, kind string, fc *faultConn, t faults.Target, act *Active) event {
+	ev := event{service: service, conn: fc.id, req: w.journal.NewID(), client: fc.client, target: t}
+	w.metrics.requests.WithLabelValues(service, kind, string(t.Class)).Inc()
+	e := ev.entry(EventRequest)
+	e.Scenario = act.Name
+	w.journal.Add(e)
+	return ev
+}
+
+// endRequest counts and journals the answer to ev's request.
+func (w *World) endRequest(ev event, fc *faultConn, status int, bytes int64, start time.Time, detail string) {
+	if detail == "" && fc.ended() {
+		detail = "connection ended by a fault"
+	}
+	w.metrics.responses.WithLabelValues(ev.service, statusClass(status)).Inc()
+	e := ev.entry(EventResponse)
+	e.Status, e.Bytes, e.Duration, e.Detail = status, bytes, time.Since(start), detail
+	w.journal.Add(e)
+}
+
+// armRequest starts a request's tcp.* rules (those keep admits) on fc:
+// the previous request's are dropped, the ones that act now are armed,
+// and those waiting for the headers or the body are returned for the
+// phaseWriter. ok is false when a rule ended the connection.
+func (w *World) armRequest(fc *faultConn, act *Active, ev event, keep func(*faults.Rule) bool) (rules phased, ok bool) {
+	fc.resetPath()
+	rules = splitPhases(act.Set.SelectFunc("tcp", ev.target, keep))
+	for _, a := range rules.now {
+		w.arm(fc, ev, a)
+	}
+	return rules, !fc.ended()
+}
+
+// wrapHTTP puts the http.* rules that fire on ev's target in front of
+// next, in scenario order (the first rule sees the request first), and
+// journals them.
+func (w *World) wrapHTTP(act *Active, ev event, next http.Handler) http.Handler {
+	h := next
+	for _, rule := range reversed(act.Set.Select("http", ev.target)) {
+		hook, ok := rule.Fault.(faults.HTTPHook)
+		if !ok {
+			continue
+		}
+		w.fired(ev, rule, faults.PhaseRequest)
+		inner := h
+		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, inner) })
+	}
+	return h
+}
+
 // arm puts a rule's hook on fc's write path and journals it; the hook's
 // notifications become "fault" events.
 func (w *World) arm(fc *faultConn, ev event, a armed) {
@@ -132,8 +192,9 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 		detail = "armed at " + string(a.shape.phase) + " after " + strconv.FormatInt(a.shape.after, 10) + " bytes"
 	}
 	w.metrics.fired.WithLabelValues(a.rule.Kind).Inc()
-	w.journal.Add(Event{Kind: EventArmed, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
-		Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: a.rule.Kind, Rule: a.rule.Index + 1, Detail: detail})
+	e := ev.entry(EventArmed)
+	e.Phase, e.Fault, e.Rule, e.Detail = phase, a.rule.Kind, a.rule.Index+1, detail
+	w.journal.Add(e)
 	// A stall without an end (or longer than the maximum) is bounded by the
 	// world: the connection is closed at MaxStall. A stall of a set
 	// duration ends by itself and leaves the connection alone.
@@ -142,9 +203,9 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 	}
 	notify := func(d string) {
 		w.metrics.acted.WithLabelValues(a.rule.Kind).Inc()
-		w.journal.Add(Event{Kind: EventFault, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
-			Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: a.rule.Kind, Rule: a.rule.Index + 1,
-			Bytes: fc.out.Load(), Detail: d})
+		e := ev.entry(EventFault)
+		e.Phase, e.Fault, e.Rule, e.Bytes, e.Detail = phase, a.rule.Kind, a.rule.Index+1, fc.out.Load(), d
+		w.journal.Add(e)
 	}
 	fc.arm(h, notify)
 }
@@ -154,8 +215,9 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 func (w *World) fired(ev event, r *faults.Rule, phase faults.Phase) {
 	w.metrics.fired.WithLabelValues(r.Kind).Inc()
 	w.metrics.acted.WithLabelValues(r.Kind).Inc()
-	w.journal.Add(Event{Kind: EventFault, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: ev.target.Host,
-		Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class, Phase: phase, Fault: r.Kind, Rule: r.Index + 1})
+	e := ev.entry(EventFault)
+	e.Phase, e.Fault, e.Rule = phase, r.Kind, r.Index+1
+	w.journal.Add(e)
 }
 
 // phaseWriter sits between net/http's ResponseWriter and everything that
@@ -166,7 +228,6 @@ func (w *World) fired(ev event, r *faults.Rule, phase faults.Phase) {
 // for the journal.
 type phaseWriter struct {
 	http.ResponseWriter
-	bufs   *sync.Pool
 	w      *World
 	fc     *faultConn
 	ev     event
@@ -218,8 +279,8 @@ func (p *phaseWriter) Write(b []byte) (int, error) {
 // ReadFrom copies a body (goproxy's io.Copy of the origin's answer) in
 // large slices: one read and one write per 128 KiB instead of per 32 KiB.
 func (p *phaseWriter) ReadFrom(r io.Reader) (int64, error) {
-	bp := p.bufs.Get().(*[]byte)
-	defer p.bufs.Put(bp)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
 	return io.CopyBuffer(writerOnly{p}, r, *bp)
 }
 

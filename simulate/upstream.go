@@ -1,14 +1,12 @@
 package simulate
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/wufault/wufault/codes"
@@ -16,55 +14,85 @@ import (
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
-// Limits of the upstream's HTTP port toward its clients.
+// Limits of the upstream ports toward their clients.
 const (
 	originHeaderTimeout = 30 * time.Second
 	originIdleTimeout   = 2 * time.Minute
 )
 
-// upstreamHTTP is the embedded upstream's HTTP port (WSUS 8530): the
-// Windows Update emulator and the lab CA's revocation data, behind the
-// same tcp.* and http.* faults as the proxy, so a lab pointed at the
-// emulator directly (WUServer http://wsus.lab:8530) meets them without a
-// proxy.
-type upstreamHTTP struct {
+// upstreamPort is one port of the embedded upstream: HTTP (WSUS 8530) or
+// HTTPS (8531). It serves the Windows Update emulator and the lab CA's
+// revocation data behind the same tcp.* and http.* faults as the proxy,
+// so a lab pointed at the emulator directly (WUServer
+// http://wsus.lab:8530 or https://wsus.lab:8531) meets them without a
+// proxy. Every connection is admitted first (allowed clients,
+// connection-wide tcp.* rules); on the HTTPS port TLS is then terminated
+// with the lab CA under the active tls.* rules (tlsListener, the same
+// machinery as the proxy's MITM).
+type upstreamPort struct {
 	ln  net.Listener
 	t   *connTracker
+	tl  *tlsListener // HTTPS only
 	srv *http.Server
 }
 
 // startUpstreamHTTP opens the HTTP port and serves it.
 func (w *World) startUpstreamHTTP(addr string) (service, error) {
-	h, err := w.upstreamHandler("upstream-http")
-	if err != nil {
+	return w.startUpstreamPort("upstream-http", addr, false)
+}
+
+// startUpstreamHTTPS opens the HTTPS port and serves it. It creates the
+// lab CA first, so a CA problem fails the start, not the first client.
+func (w *World) startUpstreamHTTPS(addr string) (service, error) {
+	if _, err := w.tlsSetup(); err != nil {
 		return nil, err
+	}
+	return w.startUpstreamPort("upstream-https", addr, true)
+}
+
+func (w *World) startUpstreamPort(svc, addr string, secure bool) (service, error) {
+	emu, err := w.emulator()
+	if err != nil {
+		return nil, fmt.Errorf("upstream emulator: %w", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &upstreamHTTP{ln: ln, t: newConnTracker(w, "upstream-http")}
+	s := &upstreamPort{ln: ln, t: newConnTracker(w, svc)}
+	var l net.Listener = &admitListener{Listener: ln, t: s.t}
+	if secure {
+		s.tl = w.newTLSListener(l, svc, DefaultTLSHost)
+		l = s.tl
+	}
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler:           w.faultChain(svc, w.originMux(emu)),
 		ConnContext:       connContext,
 		ReadHeaderTimeout: originHeaderTimeout,
 		IdleTimeout:       originIdleTimeout,
 		MaxHeaderBytes:    proxyMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(w.log.With("service", "upstream-http").Handler(), slog.LevelDebug),
+		ErrorLog:          slog.NewLogLogger(w.log.With("service", svc).Handler(), slog.LevelDebug),
 	}
-	go func() { _ = s.srv.Serve(&admitListener{Listener: ln, t: s.t}) }()
+	go func() { _ = s.srv.Serve(l) }()
 	return s, nil
 }
 
 // Addr is the listening address.
-func (s *upstreamHTTP) Addr() string { return s.ln.Addr().String() }
+func (s *upstreamPort) Addr() string { return s.ln.Addr().String() }
 
-// Close stops accepting and ends every connection, stalled ones included.
-func (s *upstreamHTTP) Close() error {
+// Close stops accepting, ends every connection (stalled ones included)
+// and waits for the handshakes in progress.
+func (s *upstreamPort) Close() error {
 	conns := s.t.shutdown()
 	err := s.srv.Close()
+	if s.tl != nil {
+		_ = s.tl.Close()
+	}
 	for _, c := range conns {
 		c.kill()
+	}
+	if s.tl != nil {
+		s.tl.Wait()
 	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
@@ -90,17 +118,13 @@ func (w *World) emulator() (*wsus.Server, error) {
 	return w.emu, w.emuErr
 }
 
-// upstreamHandler is what an upstream port serves: the revocation data
-// under PKIPath, the emulator for everything else, behind the fault chain.
-func (w *World) upstreamHandler(svc string) (http.Handler, error) {
-	emu, err := w.emulator()
-	if err != nil {
-		return nil, fmt.Errorf("upstream emulator: %w", err)
-	}
+// originMux is what the upstream ports and the internal origin serve: the
+// revocation data under PKIPath, the emulator for everything else.
+func (w *World) originMux(emu *wsus.Server) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle(PKIPath+"/", w.pkiHandler())
 	mux.Handle("/", emu)
-	return w.faultChain(svc, mux), nil
+	return mux
 }
 
 // faultChain applies the active tcp.* and http.* rules to each request an
@@ -117,47 +141,18 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		start := time.Now()
 		t := faults.Target{Host: r.Host, Path: r.URL.Path, Method: r.Method, Class: faults.ClassOf(r.URL.Path)}
 		act := w.Active()
-		ev := event{service: svc, conn: fc.id, req: w.journal.NewID(), client: fc.raw.RemoteAddr().String(), target: t}
-		w.metrics.requests.WithLabelValues(svc, "origin", string(t.Class)).Inc()
-		w.journal.Add(Event{Kind: EventRequest, Service: svc, Scenario: act.Name, Conn: ev.conn, Req: ev.req, Client: ev.client,
-			Host: t.Host, Method: t.Method, Path: t.Path, Class: t.Class})
+		ev := w.beginRequest(svc, "origin", fc, t, act)
 		pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
-		defer func() {
-			detail := ""
-			if fc.ended() {
-				detail = "connection ended by a fault"
-			}
-			w.metrics.responses.WithLabelValues(svc, statusClass(pw.status)).Inc()
-			w.journal.Add(Event{Kind: EventResponse, Service: svc, Conn: ev.conn, Req: ev.req, Client: ev.client, Host: t.Host,
-				Method: t.Method, Path: t.Path, Class: t.Class, Status: pw.status, Bytes: pw.bytes, Duration: time.Since(start), Detail: detail})
-		}()
-		// A stalled answer ends when the client gives up.
-		stop := context.AfterFunc(r.Context(), func() {
-			if fc.stalling.Load() {
-				fc.kill()
-			}
-		})
+		defer func() { w.endRequest(ev, fc, pw.status, pw.bytes, start, "") }()
+		stop := fc.endStallWhenDone(r.Context())
 		defer stop()
 
-		fc.resetPath()
-		pw.rules = splitPhases(act.Set.SelectFunc("tcp", t, keepOrigin))
-		for _, a := range pw.rules.now {
-			w.arm(fc, ev, a)
-		}
-		if fc.ended() {
+		rules, ok := w.armRequest(fc, act, ev, keepOrigin)
+		if !ok {
 			return
 		}
-		h := next
-		for _, rule := range reversed(act.Set.Select("http", t)) {
-			hook, ok := rule.Fault.(faults.HTTPHook)
-			if !ok {
-				continue
-			}
-			w.fired(ev, rule, faults.PhaseRequest)
-			inner := h
-			h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, inner) })
-		}
-		h.ServeHTTP(pw, r)
+		pw.rules = rules
+		w.wrapHTTP(act, ev, next).ServeHTTP(pw, r)
 	})
 }
 
@@ -184,11 +179,8 @@ func (w *World) startInternalOrigin() (service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("upstream emulator: %w", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(PKIPath+"/", w.pkiHandler())
-	mux.Handle("/", emu)
 	o := &internalOrigin{srv: &http.Server{
-		Handler:           mux,
+		Handler:           w.originMux(emu),
 		ReadHeaderTimeout: originHeaderTimeout,
 		IdleTimeout:       originIdleTimeout,
 		ErrorLog:          slog.NewLogLogger(w.log.With("service", "internal-origin").Handler(), slog.LevelDebug),
@@ -212,7 +204,7 @@ func (w *World) startInternalOrigin() (service, error) {
 			MinVersion: tls.VersionTLS10,
 			NextProtos: []string{"http/1.1"},
 			GetCertificate: func(chi *tls.ClientHelloInfo) (*tls.Certificate, error) {
-				name := strings.ToLower(strings.TrimSuffix(chi.ServerName, "."))
+				name := normName(chi.ServerName)
 				if name == "" {
 					name = DefaultTLSHost
 				}

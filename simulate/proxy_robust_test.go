@@ -113,9 +113,9 @@ func TestProxyBadInputNoLeaks(t *testing.T) {
 
 	p := w.proxyService(t)
 	if !eventually(5*time.Second, func() bool { p.t.mu.Lock(); defer p.t.mu.Unlock(); return len(p.t.conns) <= 2 }) {
-		p.mu.Lock()
+		p.t.mu.Lock()
 		t.Errorf("%d client connections still tracked", len(p.t.conns))
-		p.mu.Unlock()
+		p.t.mu.Unlock()
 	}
 	c.Transport.(*http.Transport).CloseIdleConnections()
 	if err := w.Close(); err != nil {

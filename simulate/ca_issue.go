@@ -162,9 +162,6 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// Intermediate returns the intermediate CA certificate.
-func (is *issuer) Intermediate() *x509.Certificate { return is.inter }
-
 // leaf returns the certificate for host shaped by a tls.cert profile (""
 // for a good one), minting it on first use and caching it for
 // leafRefresh. A certificate under the lab CA for a name its constraints

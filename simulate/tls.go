@@ -134,11 +134,11 @@ type handshake struct {
 // newHandshake prepares the TLS side of conn, whose faults are those of
 // the scenario active now.
 func (w *World) newHandshake(st *tlsState, service string, conn net.Conn, host string) *handshake {
-	hs := &handshake{w: w, st: st, act: w.Active(), service: service, host: host, client: conn.RemoteAddr().String()}
+	hs := &handshake{w: w, st: st, act: w.Active(), service: service, host: host}
 	if fc := findFaultConn(conn); fc != nil {
-		hs.conn = fc.id
+		hs.conn, hs.client = fc.id, fc.client
 	} else {
-		hs.conn = w.journal.NewID()
+		hs.conn, hs.client = w.journal.NewID(), conn.RemoteAddr().String()
 	}
 	return hs
 }
@@ -174,7 +174,7 @@ func (hs *handshake) config() *tls.Config {
 }
 
 func (hs *handshake) configFor(hello *tls.ClientHelloInfo, base *tls.Config) (*tls.Config, error) {
-	name := strings.ToLower(strings.TrimSuffix(hello.ServerName, "."))
+	name := normName(hello.ServerName)
 	if name == "" {
 		name = hs.host
 	}
@@ -277,7 +277,7 @@ func (e *tlsEnv) Base() *tls.Config { return e.base }
 // back to the connection's name: the client sees a name mismatch, as with
 // a real server that does not know the name.
 func (e *tlsEnv) Certificate(host, profile string) (*tls.Certificate, error) {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	host = normName(host)
 	if host == "" {
 		host = e.hs.host
 	}
@@ -334,7 +334,7 @@ func (w *World) tlsInterceptor() *mitmTLS { return &mitmTLS{w: w} }
 // opaque, when the lab CA may not issue for the host: the journal says why.
 func (m *mitmTLS) InterceptTLS(c net.Conn, hostport string) (net.Conn, bool) {
 	w := m.w
-	host := hostOnly(hostport)
+	host := faults.NormHost(hostport)
 	st, err := w.tlsSetup()
 	if err != nil {
 		w.journal.Add(Event{Kind: EventError, Service: "proxy", Client: c.RemoteAddr().String(), Host: host, Detail: "MITM: " + err.Error()})
@@ -363,22 +363,13 @@ func (w *World) interceptWanted(set *faults.Set, hostport string) bool {
 			return true
 		}
 	}
-	host := hostOnly(hostport)
+	host := faults.NormHost(hostport)
 	for _, p := range w.opts.InterceptHosts {
 		if faults.Glob(strings.ToLower(p), host) {
 			return true
 		}
 	}
 	return false
-}
-
-// hostOnly returns the lowercase host of host[:port].
-func hostOnly(hostport string) string {
-	h := hostport
-	if host, _, err := net.SplitHostPort(hostport); err == nil {
-		h = host
-	}
-	return strings.ToLower(strings.TrimSuffix(h, "."))
 }
 
 // tlsListener wraps a listener of admitted connections: Accept returns

@@ -3,7 +3,6 @@ package simulate
 import (
 	"net"
 	"strconv"
-	"strings"
 
 	"github.com/wufault/wufault/faults"
 )
@@ -25,10 +24,7 @@ var LabHosts = []string{
 // InLabZone reports whether name (any case, trailing dot or port allowed)
 // belongs to the lab zone.
 func InLabZone(name string) bool {
-	h := strings.ToLower(strings.TrimSuffix(name, "."))
-	if host, _, err := net.SplitHostPort(h); err == nil {
-		h = strings.TrimSuffix(host, ".")
-	}
+	h := faults.NormHost(name)
 	for _, p := range LabHosts {
 		if faults.Glob(p, h) {
 			return true

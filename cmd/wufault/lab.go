@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/verify"
@@ -212,17 +211,9 @@ func (a *app) matrixCommand() *cobra.Command {
 // attachObserved reads a journal and puts real clients' codes beside the
 // predictions.
 func (a *app) attachObserved(rep *verify.Report, file string) error {
-	f, err := os.Open(file)
+	events, err := a.readJournal(file)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	events, warnings, err := observe.ReadJournal(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(a.stderr, "wufault: %s: %s\n", file, w)
 	}
 	if verify.AttachReports(rep, events) == 0 {
 		fmt.Fprintf(a.stderr, "wufault: %s holds no report of a real client for these scenarios\n", file)
@@ -267,10 +258,10 @@ func (a *app) verifyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify SCENARIO...|--all",
 		Short: "Check the documented fixes: apply each to the failing state and run again",
-		Long: `verify reproduces each scenario's failure, applies every fix of the catalog (or those the
-scenario lists) to that failing state, runs the session again and reports fixes, no-effect or
-partial with the code after. Expected outcomes in scenario files are checked: it exits 1 on a
-mismatch.`,
+		Long: `verify reproduces each scenario's failure, applies each fix the scenario lists (after the
+fixes it comes with) to that failing state, runs the session again and reports fixes, no-effect
+or partial with the code after. The expected outcomes in the scenario files are checked: it
+exits 1 on a mismatch.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if all == (len(args) > 0) {
 				return failf("name scenarios or pass --all")
@@ -283,9 +274,6 @@ mismatch.`,
 			fmt.Fprintln(tw, "SCENARIO\tCODE\tFIX\tEXPECTED\tGOT\tCODE AFTER\t")
 			mismatches := 0
 			for _, r := range rep.Results {
-				if len(r.Fixes) == 0 {
-					continue
-				}
 				for _, f := range r.Fixes {
 					mark := ""
 					if !f.Pass {

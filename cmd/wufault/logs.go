@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,21 +56,11 @@ an IANA name such as Europe/Berlin, or an offset such as +02:00).`,
 			window := v.GetDuration("window")
 			var journal []observe.JournalEvent
 			if jf := v.GetString("journal"); jf != "" {
-				f, err := os.Open(jf)
-				if err != nil {
-					return failf("--journal: %v", err)
-				}
-				var warns []string
-				journal, warns, err = observe.ReadJournal(f)
-				f.Close()
-				for _, w := range warns {
-					fmt.Fprintln(a.stderr, "warning:", w)
-				}
-				if err != nil {
+				if journal, err = a.readJournal(jf); err != nil {
 					return failf("--journal: %v", err)
 				}
 			}
-			out := logsOutput{Files: []*observe.LogResult{}}
+			var out logsOutput
 			var problems []string
 			out.Files, problems = parseFiles(a, files, func(r io.Reader, name string) (*observe.LogResult, []string, error) {
 				res, err := observe.ParseLog(r, name, observe.LogOptions{Location: loc, KeepAll: false})
@@ -128,7 +119,7 @@ func (a *app) printLogs(files []*observe.LogResult, cors []observe.Correlation, 
 		var proxies []string
 		for i := range res.Entries {
 			e := &res.Entries[i]
-			if e.ProxyList != "" && !containsStr(proxies, e.ProxyList) {
+			if e.ProxyList != "" && !slices.Contains(proxies, e.ProxyList) {
 				proxies = append(proxies, e.ProxyList)
 			}
 			for j, f := range e.Codes {
@@ -202,13 +193,22 @@ func countCoded(r *observe.LogResult) int {
 	return n
 }
 
-func containsStr(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
+// readJournal reads the world's journal (JSON lines, as the control API
+// streams it) from file; its warnings go to standard error.
+func (a *app) readJournal(file string) ([]observe.JournalEvent, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
 	}
-	return false
+	defer f.Close()
+	events, warnings, err := observe.ReadJournal(f)
+	for _, w := range warnings {
+		fmt.Fprintf(a.stderr, "warning: %s: %s\n", file, w)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return events, nil
 }
 
 func trunc(s string, n int) string {

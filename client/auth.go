@@ -143,11 +143,7 @@ func (s *proxySession) challenge(values []string, leg int) error {
 			if err != nil {
 				return errors.Join(ErrLoginFailure, err)
 			}
-			if s.scheme == SchemeNegotiate {
-				s.pending = "Negotiate " + base64.StdEncoding.EncodeToString(spnegoInit(msg))
-			} else {
-				s.pending = "NTLM " + base64.StdEncoding.EncodeToString(msg)
-			}
+			s.pending = s.ntlmHeader(msg, spnegoInit)
 			s.step = stepNegotiate
 		default:
 			return errNoAnswer
@@ -180,16 +176,21 @@ func (s *proxySession) challenge(values []string, leg int) error {
 		if err != nil {
 			return errors.Join(ErrLoginFailure, err)
 		}
-		if s.scheme == SchemeNegotiate {
-			s.pending = "Negotiate " + base64.StdEncoding.EncodeToString(spnegoResp(auth))
-		} else {
-			s.pending = "NTLM " + base64.StdEncoding.EncodeToString(auth)
-		}
+		s.pending = s.ntlmHeader(auth, spnegoResp)
 		s.step = stepFinal
 		return nil
 	default:
 		return s.refused()
 	}
+}
+
+// ntlmHeader is the Proxy-Authorization value carrying an NTLM message:
+// as it is for NTLM, wrapped in SPNEGO by wrap for Negotiate.
+func (s *proxySession) ntlmHeader(msg []byte, wrap func([]byte) []byte) string {
+	if s.scheme == SchemeNegotiate {
+		return "Negotiate " + base64.StdEncoding.EncodeToString(wrap(msg))
+	}
+	return "NTLM " + base64.StdEncoding.EncodeToString(msg)
 }
 
 // refused ends an exchange the proxy did not accept: a connection-based

@@ -17,11 +17,6 @@ const (
 // Classes lists every class.
 var Classes = []Class{ClassScan, ClassSelfUpdate, ClassRedirector, ClassDownload}
 
-// winHTTPPath reports whether requests of the class go through WUA's own
-// WinHTTP wrappers (the scan, self-update and redirector fetches), as
-// opposed to a BITS or DO job (reference/wu-codes.md 3.1).
-func (c Class) winHTTPPath() bool { return c != ClassDownload }
-
 // Phase is where in an exchange a failure happened, in the order an
 // exchange passes through them. The empty phase means before any socket:
 // the client's own configuration (a malformed proxy list or URL).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -276,18 +277,21 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// envAddr is the address env holds for a symbolic value of a profile
+// field, or an error naming what the environment lacks.
+func envAddr(field, v, addr, what string) (string, error) {
+	if addr == "" {
+		return "", fmt.Errorf("%s %q: the environment has no %s", field, v, what)
+	}
+	return addr, nil
+}
+
 func mapServer(v string, env Env) (string, error) {
 	switch v {
 	case "lab":
-		if env.Server == "" {
-			return "", errors.New(`server "lab": the environment has no lab WSUS`)
-		}
-		return env.Server, nil
+		return envAddr("server", v, env.Server, "lab WSUS")
 	case "lab-https":
-		if env.ServerHTTPS == "" {
-			return "", errors.New(`server "lab-https": the environment has no lab WSUS over HTTPS`)
-		}
-		return env.ServerHTTPS, nil
+		return envAddr("server", v, env.ServerHTTPS, "lab WSUS over HTTPS")
 	}
 	return v, nil
 }
@@ -297,12 +301,11 @@ const labProxyName = "proxy.lab"
 
 func mapProxy(field, v string, env Env) (string, error) {
 	switch v {
-	case "lab", "lab-name":
-		if env.Proxy == "" {
-			return "", fmt.Errorf(`%s %q: the environment has no lab proxy`, field, v)
-		}
-		if v == "lab" {
-			return env.Proxy, nil
+	case "lab":
+		return envAddr(field, v, env.Proxy, "lab proxy")
+	case "lab-name":
+		if _, err := envAddr(field, v, env.Proxy, "lab proxy"); err != nil {
+			return "", err
 		}
 		_, port, err := net.SplitHostPort(env.Proxy)
 		if err != nil {
@@ -321,15 +324,9 @@ func mapProxy(field, v string, env Env) (string, error) {
 func mapDNS(v string, env Env) (string, error) {
 	switch v {
 	case "lab":
-		if env.DNS == "" {
-			return "", errors.New(`dns "lab": the environment has no lab DNS`)
-		}
-		return env.DNS, nil
+		return envAddr("dns", v, env.DNS, "lab DNS")
 	case "healthy":
-		if env.HealthyDNS == "" {
-			return "", errors.New(`dns "healthy": the environment has no healthy resolver`)
-		}
-		return env.HealthyDNS, nil
+		return envAddr("dns", v, env.HealthyDNS, "healthy resolver")
 	}
 	if _, _, err := net.SplitHostPort(v); err == nil {
 		return v, nil
@@ -355,13 +352,7 @@ func (c Config) clone() Config {
 	c.DNS = slices.Clone(c.DNS)
 	c.Roots = slices.Clone(c.Roots)
 	c.CipherSuites = slices.Clone(c.CipherSuites)
-	if c.Hosts != nil {
-		h := make(map[string]netip.Addr, len(c.Hosts))
-		for k, v := range c.Hosts {
-			h[k] = v
-		}
-		c.Hosts = h
-	}
+	c.Hosts = maps.Clone(c.Hosts)
 	if c.Credentials != nil {
 		cr := *c.Credentials
 		c.Credentials = &cr

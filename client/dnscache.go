@@ -55,25 +55,23 @@ func (c *dnsCache) get(host string, now time.Time) (cacheEntry, bool) {
 
 // putPositive caches addresses for ttl, capped by MaxCacheTTL.
 func (c *dnsCache) putPositive(host string, addrs []netip.Addr, ttl time.Duration, now time.Time) {
-	ttl = min(ttl, MaxCacheTTL)
-	if ttl <= 0 {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.entries[cacheKey(host)] = cacheEntry{addrs: addrs, expires: now.Add(ttl)}
+	c.put(host, cacheEntry{addrs: addrs}, min(ttl, MaxCacheTTL), now)
 }
 
 // putNegative caches a negative answer for ttl, capped by
 // MaxNegativeCacheTTL.
 func (c *dnsCache) putNegative(host, reason string, ttl time.Duration, now time.Time) {
-	ttl = min(ttl, MaxNegativeCacheTTL)
+	c.put(host, cacheEntry{reason: reason}, min(ttl, MaxNegativeCacheTTL), now)
+}
+
+func (c *dnsCache) put(host string, e cacheEntry, ttl time.Duration, now time.Time) {
 	if ttl <= 0 {
 		return
 	}
+	e.expires = now.Add(ttl)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[cacheKey(host)] = cacheEntry{reason: reason, expires: now.Add(ttl)}
+	c.entries[cacheKey(host)] = e
 }
 
 // flush empties the cache (ipconfig /flushdns).

@@ -97,7 +97,10 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 		var piece []byte
 		if err == nil {
 			if f.Size <= 0 {
-				piece, err = resp.Body, okStatus(resp)
+				piece = resp.Body
+				if resp.Status != http.StatusOK {
+					err = resp.statusError()
+				}
 			} else {
 				piece, err = checkPiece(resp, rng, off, end, f.Size, stack == StackBITS)
 			}
@@ -133,14 +136,6 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 	return nil
 }
 
-func okStatus(resp *response) error {
-	if resp.Status != http.StatusOK {
-		return &TransportError{Phase: PhaseHeaders, URL: resp.URL, Proxy: resp.Proxy,
-			Err: &StatusError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type")}}
-	}
-	return nil
-}
-
 // checkPiece accepts a 206 carrying exactly the range asked for. A 200
 // (the whole file: Range ignored) or a 206 of another size is a
 // *RangeError: Delivery Optimization's DO_E_HTTP_BLOCKSIZE_MISMATCH, "a
@@ -164,8 +159,7 @@ func checkPiece(resp *response, rng string, off, end, size int64, partial bool) 
 	case http.StatusOK:
 		return nil, &RangeError{Status: resp.Status, Want: rng, Got: fmt.Sprintf("%d bytes", len(resp.Body))}
 	}
-	return nil, &TransportError{Phase: PhaseHeaders, URL: resp.URL, Proxy: resp.Proxy,
-		Err: &StatusError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type")}}
+	return nil, resp.statusError()
 }
 
 // verifyDigest checks the SHA-1 of the metadata (and the SHA-256
@@ -195,7 +189,6 @@ func transient(err error) bool {
 	if _, ok := errors.AsType[*NameError](err); ok {
 		return false
 	}
-	return isTimeout(err) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.EHOSTUNREACH) ||
-		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	return isTimeout(err) || isAny(syscall.ECONNRESET, syscall.ECONNREFUSED, syscall.ECONNABORTED, syscall.EPIPE,
+		syscall.EHOSTUNREACH, syscall.ENETUNREACH, io.EOF, io.ErrUnexpectedEOF)(err)
 }

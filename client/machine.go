@@ -97,9 +97,10 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 	defer s.t.close()
 	start := time.Now()
 	var err error
-	if perr := s.proxyErr(); perr != nil {
-		// WinHTTP reads the proxy list for the session's first request.
-		o := s.record(attempt{class: s.firstClass(), call: "proxy settings", url: sysProxy, start: start}, nil, perr)
+	if s.sysErr != nil {
+		// WinHTTP reads the proxy list for the session's first request:
+		// WUA fails before any request with WU_E_INVALID_PROXY_SERVER.
+		o := s.record(attempt{class: s.firstClass(), call: "proxy settings", url: sysProxy, start: start}, nil, s.sysErr)
 		err = s.failed(o)
 	} else {
 		err = s.run(ctx)

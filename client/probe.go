@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -402,11 +401,7 @@ func chainInfo(certs []*x509.Certificate) []CertInfo {
 }
 
 // WriteJSON writes the report as indented JSON.
-func (r *ProbeReport) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
-}
+func (r *ProbeReport) WriteJSON(w io.Writer) error { return writeJSON(w, r) }
 
 // WriteText writes the report for people.
 func (r *ProbeReport) WriteText(w io.Writer) error {

@@ -60,7 +60,6 @@ type session struct {
 	log    *slog.Logger
 	obs    []Observation
 	fail   *Observation
-	class  Class // class of the first request (a configuration failure's class)
 
 	// Protocol state.
 	base       *url.URL // WUServer (nil: Microsoft Update)
@@ -88,10 +87,6 @@ func (s *session) firstClass() Class {
 	}
 	return ClassScan
 }
-
-// proxyErr is the system proxy list's parse error, if any: WUA fails
-// before any request with WU_E_INVALID_PROXY_SERVER.
-func (s *session) proxyErr() error { return s.sysErr }
 
 // attempt describes one request for its observation.
 type attempt struct {
@@ -253,8 +248,7 @@ func soapResult(resp *response, method string, out any) error {
 		return &f
 	}
 	if resp.Status != http.StatusOK {
-		return &TransportError{Phase: PhaseHeaders, URL: resp.URL, Proxy: resp.Proxy,
-			Err: &StatusError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type")}}
+		return resp.statusError()
 	}
 	if perr != nil {
 		return &SOAPParseError{Method: method, Err: perr}
@@ -314,8 +308,7 @@ var cabTypes = []string{"application/vnd.ms-cab-compressed", "application/octet-
 
 func cabResult(resp *response, file string) ([]byte, error) {
 	if resp.Status != http.StatusOK {
-		return nil, &TransportError{Phase: PhaseHeaders, URL: resp.URL, Proxy: resp.Proxy,
-			Err: &StatusError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type")}}
+		return nil, resp.statusError()
 	}
 	ct := resp.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)

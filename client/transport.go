@@ -52,6 +52,13 @@ type response struct {
 	Proxy  string // the proxy it came through, empty when direct
 }
 
+// statusError is the failure of a response whose status the caller does
+// not accept: a *StatusError in the headers phase.
+func (r *response) statusError() error {
+	return &TransportError{Phase: PhaseHeaders, URL: r.URL, Proxy: r.Proxy,
+		Err: &StatusError{Status: r.Status, ContentType: r.Header.Get("Content-Type")}}
+}
+
 // transport is an HTTP/1.1 client with WinHTTP semantics: its own
 // resolver, per-operation timeouts, proxies with CONNECT for HTTPS, proxy
 // authentication, keep-alive, automatic redirects, and errors that carry
@@ -293,10 +300,7 @@ func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *prox
 		tc := tls.Client(w, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = raw.Close()
-			if cause, socket := ioCause(w, err); socket {
-				return nil, PhaseHandshake, cause
-			}
-			return nil, PhaseHandshake, err
+			return nil, PhaseHandshake, socketOr(w, err)
 		}
 		pc.c = tc
 		pc.lim = &headerLimit{r: tc}
@@ -330,17 +334,18 @@ func (t *transport) tunnel(ctx context.Context, pc *pconn, target, proxy string,
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
+		refused := &StatusError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Proxy: true}
 		if resp.StatusCode != http.StatusProxyAuthRequired {
-			return &StatusError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Proxy: true}
+			return refused
 		}
 		if err := ps.challenge(resp.Header.Values("Proxy-Authenticate"), leg); err != nil {
 			if errors.Is(err, errNoAnswer) {
-				return &StatusError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Proxy: true}
+				return refused
 			}
 			return err
 		}
 		if resp.Close {
-			return &StatusError{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Proxy: true}
+			return refused
 		}
 	}
 }
@@ -391,18 +396,19 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy
 		if err != nil {
 			return nil, PhaseBody, parseErr(pc.w, PhaseBody, err)
 		}
+		out := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: req.URL.String()}
 		if viaProxy && resp.StatusCode == http.StatusProxyAuthRequired {
 			if err := ps.challenge(resp.Header.Values("Proxy-Authenticate"), leg); err != nil {
 				if errors.Is(err, errNoAnswer) {
 					t.release(pc, resp)
-					return &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: req.URL.String()}, "", nil
+					return out, "", nil
 				}
 				return nil, PhaseProxy, err
 			}
 			if resp.Close {
 				// The proxy closed the connection mid-handshake: the
 				// exchange cannot go on.
-				return &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: req.URL.String()}, "", nil
+				return out, "", nil
 			}
 			continue
 		}
@@ -410,7 +416,7 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy
 			ps.succeeded()
 		}
 		t.release(pc, resp)
-		return &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: req.URL.String()}, "", nil
+		return out, "", nil
 	}
 }
 

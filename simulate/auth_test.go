@@ -18,11 +18,7 @@ import (
 var authUsers = []faults.Credential{{User: `LAB\alice`, Password: "Passw0rd!"}}
 
 func TestAuthContextJournal(t *testing.T) {
-	w, err := New(context.Background(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := testWorld(t, Options{})
 	f := &faults.ProxyAuth{Users: authUsers}
 	set := faults.NewSet([]faults.Spec{{Kind: "proxy.auth", Fault: f}}, 1, nil)
 	ev := event{service: "proxy", conn: 3, req: 9, client: "127.0.0.1:5000", target: faults.Target{Host: "wu.example.test:443", Method: "CONNECT"}}

@@ -49,15 +49,7 @@ func dnsWorld(t testing.TB, o Options, emulator string, prepare func(*dnsService
 		bind = "127.0.0.1:0"
 	}
 	o.DNS = ""
-	w, err := New(context.Background(), o)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := w.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	w := testWorld(t, o)
 	if emulator != "" {
 		w.mu.Lock()
 		w.services["upstream-http"] = stubService{addr: emulator}

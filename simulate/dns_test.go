@@ -63,11 +63,7 @@ func TestDNSLabZone(t *testing.T) {
 // to the address it listens on.
 func TestDNSLabZoneWithEmulator(t *testing.T) {
 	t.Parallel()
-	w, err := New(context.Background(), Options{DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
+	w := testWorld(t, Options{DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", Logger: testLogger(t)})
 	host, _, _ := net.SplitHostPort(w.Addrs().UpstreamHTTP)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -463,18 +459,6 @@ func TestDNSDelayBounds(t *testing.T) {
 			t.Error("the delayed query was answered after shutdown")
 		}
 	})
-}
-
-// waitFor polls cond until it holds or 5s pass.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestDNSBadInput(t *testing.T) {

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -22,11 +21,10 @@ import (
 	"github.com/wufault/wufault/faults"
 )
 
-// proxyWorld starts a world whose only services are the proxy and, when
-// control is true, the control API, all on loopback ports.
-func proxyWorld(t testing.TB, o Options) *World {
+// testWorld starts a world as o says and closes it when the test ends,
+// failing the test if Close does.
+func testWorld(t testing.TB, o Options) *World {
 	t.Helper()
-	o.Proxy = "127.0.0.1:0"
 	w, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -37,6 +35,14 @@ func proxyWorld(t testing.TB, o Options) *World {
 		}
 	})
 	return w
+}
+
+// proxyWorld starts a world with the proxy on a loopback port, besides
+// the services o asks for.
+func proxyWorld(t testing.TB, o Options) *World {
+	t.Helper()
+	o.Proxy = "127.0.0.1:0"
+	return testWorld(t, o)
 }
 
 // proxyService returns the world's running proxy.
@@ -152,7 +158,8 @@ func openFDs(t testing.TB) int {
 	return n
 }
 
-// waitFor polls cond until it holds or d passes.
+// eventually polls cond until it holds or d passes, and reports whether
+// it held.
 func eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -162,6 +169,14 @@ func eventually(d time.Duration, cond func() bool) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return cond()
+}
+
+// waitFor polls cond until it holds, failing the test after 5s.
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	if !eventually(5*time.Second, cond) {
+		t.Fatal("condition not met within 5s")
+	}
 }
 
 // rawProxyConn dials the proxy directly.
@@ -174,6 +189,3 @@ func rawProxyConn(t testing.TB, w *World) net.Conn {
 	t.Cleanup(func() { c.Close() })
 	return c
 }
-
-// bufioReader reads c through a fresh buffer.
-func bufioReader(c net.Conn) *bufio.Reader { return bufio.NewReader(c) }

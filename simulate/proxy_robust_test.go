@@ -184,11 +184,14 @@ func TestProxyStallBounded(t *testing.T) {
 	w2 := proxyWorld(t, Options{MaxStall: time.Minute})
 	activate(t, w2, spec("tcp.stall", &faults.TCPStall{}, faults.Match{}, faults.When{}))
 	errc := make(chan error, 1)
+	since := w2.journal.lastSeq()
 	go func() {
 		_, err := client(t, w2, nil, 0).Get(o.URL + "/echo")
 		errc <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	waitEvent(t, w2, since, func(e Event) bool {
+		return e.Kind == EventFault && e.Fault == "tcp.stall" && strings.HasPrefix(e.Detail, "stalled after")
+	})
 	done := make(chan struct{})
 	go func() { w2.Close(); close(done) }()
 	select {

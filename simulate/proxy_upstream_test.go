@@ -1,7 +1,7 @@
 package simulate
 
 import (
-	"context"
+	"bufio"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,11 +16,7 @@ import (
 // rule sends origin.test to the loopback origin.
 func TestProxyResolvesThroughWorldDNS(t *testing.T) {
 	o := origin(t, false)
-	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
+	w := proxyWorld(t, Options{DNS: "127.0.0.1:0", Logger: testLogger(t)})
 	activate(t, w, spec("dns.answer", &faults.DNSAnswer{Address: "127.0.0.1"}, faults.Match{Host: "origin.test"}, faults.When{}))
 	_, port, _ := strings.Cut(strings.TrimPrefix(o.URL, "http://"), ":")
 	resp, err := client(t, w, nil, 5*time.Second).Get("http://origin.test:" + port + "/echo")
@@ -105,7 +101,7 @@ func TestProxyParent(t *testing.T) {
 	raw := rawProxyConn(t, w)
 	host := strings.TrimPrefix(so.URL, "https://")
 	_, _ = io.WriteString(raw, "CONNECT "+host+" HTTP/1.1\r\nHost: "+host+"\r\n\r\n")
-	resp, err := http.ReadResponse(bufioReader(raw), &http.Request{Method: http.MethodConnect})
+	resp, err := http.ReadResponse(bufio.NewReader(raw), &http.Request{Method: http.MethodConnect})
 	if err != nil {
 		t.Fatal(err)
 	}

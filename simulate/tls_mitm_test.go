@@ -61,7 +61,7 @@ func TestMITMThroughProxy(t *testing.T) {
 	})
 	t.Run("reset after the client hello", func(t *testing.T) {
 		activate(t, w, faults.Spec{Kind: "tls.reset", Match: match, Fault: &faults.TLSReset{}})
-		since := lastSeq(w)
+		since := w.journal.lastSeq()
 		_, err := newClient(nil).Get(u)
 		if !errors.Is(err, syscall.ECONNRESET) {
 			t.Fatalf("err = %v, want ECONNRESET", err)
@@ -79,7 +79,7 @@ func TestMITMThroughProxy(t *testing.T) {
 	})
 	t.Run("http fault inside the intercepted tunnel", func(t *testing.T) {
 		activate(t, w, faults.Spec{Kind: "http.status", Match: faults.Match{Host: "wsus.lab", Path: "/ClientWebService/*"}, Fault: &faults.HTTPStatus{Status: 503}})
-		since := lastSeq(w)
+		since := w.journal.lastSeq()
 		resp, err := newClient(nil).Get(u)
 		if err != nil {
 			t.Fatal(err)
@@ -116,7 +116,7 @@ func TestMITMRefusesNamesOutsideTheConstraints(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	since := lastSeq(w)
+	since := w.journal.lastSeq()
 	if c, ok := w.tlsInterceptor().InterceptTLS(a, "www.example.com:443"); ok || c != nil {
 		t.Fatalf("InterceptTLS(www.example.com) = %v, %v; want an opaque tunnel", c, ok)
 	}

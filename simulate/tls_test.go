@@ -29,11 +29,7 @@ func tlsEndpoint(t testing.TB, o Options, prepare func(*tlsState)) (*World, stri
 	if o.Logger == nil {
 		o.Logger = testLogger(t)
 	}
-	w, err := New(context.Background(), o)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
+	w := testWorld(t, o)
 	st, err := w.tlsSetup()
 	if err != nil {
 		t.Fatalf("tlsSetup: %v", err)
@@ -226,7 +222,7 @@ func TestTLSFaultKindsGoClient(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			activate(t, w, tc.spec)
-			since := lastSeq(w)
+			since := w.journal.lastSeq()
 			cfg := &tls.Config{RootCAs: roots, ServerName: host}
 			if tc.cfg != nil {
 				tc.cfg(cfg)
@@ -255,32 +251,32 @@ func remoteAlert(text string) func(error) bool {
 	}
 }
 
-func lastSeq(w *World) uint64 {
-	es := w.journal.Events(0, nil)
-	if len(es) == 0 {
-		return 0
-	}
-	return es[len(es)-1].Seq
-}
-
-// waitEvent waits (briefly) for a journal event after since that ok accepts.
+// waitEvent waits (up to 5s) for a journal event after since that ok
+// accepts: one already there, or the next ones as they are added.
 func waitEvent(t testing.TB, w *World, since uint64, ok func(Event) bool) Event {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		for _, e := range w.journal.Events(since, nil) {
-			if ok(e) {
-				return e
-			}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	added := w.journal.Subscribe(ctx, 0) // before the look back: nothing falls between
+	for _, e := range w.journal.Events(since, nil) {
+		if ok(e) {
+			return e
 		}
-		if time.Now().After(deadline) {
-			for _, e := range w.journal.Events(since, nil) {
-				t.Logf("event %+v", e)
-			}
-			t.Fatal("expected journal event not found")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
+	for e := range added {
+		if e.Seq > since && ok(e) {
+			return e
+		}
+	}
+	// Timed out; a subscriber may also miss events under a flood.
+	for _, e := range w.journal.Events(since, nil) {
+		if ok(e) {
+			return e
+		}
+		t.Logf("event %+v", e)
+	}
+	t.Fatal("expected journal event not found")
+	return Event{}
 }
 
 // clientHello captures the first record a Go TLS client sends: a real
@@ -323,7 +319,7 @@ func TestTLSBadInput(t *testing.T) {
 		{"client stops after its hello", hello, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			since := lastSeq(w)
+			since := w.journal.lastSeq()
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
@@ -354,7 +350,7 @@ func TestTLSBadInput(t *testing.T) {
 
 func TestTLSJournalsHandshakes(t *testing.T) {
 	w, addr, roots := tlsEndpoint(t, Options{}, nil)
-	since := lastSeq(w)
+	since := w.journal.lastSeq()
 	if _, err := fetch(addr, &tls.Config{RootCAs: roots, ServerName: "Wsus.Lab", MaxVersion: tls.VersionTLS12}); err != nil {
 		t.Fatal(err)
 	}

@@ -27,15 +27,7 @@ import (
 // and the tls.* faults act without a proxy.
 func TestUpstreamHTTPS(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state")
-	w, err := New(context.Background(), Options{UpstreamHTTPS: "127.0.0.1:0", StateDir: state, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := w.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
+	w := testWorld(t, Options{UpstreamHTTPS: "127.0.0.1:0", StateDir: state, Logger: testLogger(t)})
 	if runtime.GOOS != "windows" {
 		st, err := os.Stat(filepath.Join(state, CAKeyFile))
 		if err != nil || st.Mode().Perm() != 0o600 {
@@ -78,7 +70,7 @@ func TestUpstreamHTTPS(t *testing.T) {
 		t.Fatalf("expired profile: %v", err)
 	}
 	activate(t, w, faults.Spec{Kind: "tls.reset", Fault: &faults.TLSReset{}, When: faults.When{First: 1}})
-	since := lastSeq(w)
+	since := w.journal.lastSeq()
 	if _, err = c.Get("https://" + addr + "/"); !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("tls.reset: %v", err)
 	}

@@ -1,7 +1,6 @@
 package simulate
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -15,11 +14,7 @@ import (
 
 func startUpstream(t *testing.T) (*World, string) {
 	t.Helper()
-	w, err := New(context.Background(), Options{UpstreamHTTP: "127.0.0.1:0", UpstreamHTTPS: "127.0.0.1:0", StateDir: t.TempDir(), MaxStall: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
+	w := testWorld(t, Options{UpstreamHTTP: "127.0.0.1:0", UpstreamHTTPS: "127.0.0.1:0", StateDir: t.TempDir(), MaxStall: 5 * time.Second})
 	return w, "http://" + w.Addrs().UpstreamHTTP
 }
 

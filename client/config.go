@@ -99,9 +99,8 @@ type Config struct {
 	DNS []string
 	// Hosts are hosts-file entries, lower-case name → address.
 	Hosts map[string]netip.Addr
-	// Roots are the trusted roots besides Env.Roots; TrustLabCA adds the
-	// lab CA.
-	Roots      []*x509.Certificate
+	// TrustLabCA adds the lab CA (Env.LabCA) to the trusted roots, which
+	// are Env.Roots otherwise.
 	TrustLabCA bool
 	// TLSMin and TLSMax bound the protocol versions; CipherSuites nil
 	// means Go's defaults.
@@ -350,7 +349,6 @@ func (c Config) clone() Config {
 	c.Bypass = slices.Clone(c.Bypass)
 	c.AuthSchemes = slices.Clone(c.AuthSchemes)
 	c.DNS = slices.Clone(c.DNS)
-	c.Roots = slices.Clone(c.Roots)
 	c.CipherSuites = slices.Clone(c.CipherSuites)
 	c.Hosts = maps.Clone(c.Hosts)
 	if c.Credentials != nil {

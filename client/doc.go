@@ -29,7 +29,7 @@
 // Each fix of DESIGN.md's table with a client-side effect is a method
 // (FlushDNS, RestartServices, SetWinHTTPProxy, ImportIEProxy,
 // ResetWinHTTPProxy, SetProxyCredentials, EnableNegotiate, SetDNS,
-// UsePublicDNS, RemoveHostsOverride, TrustRoot, TrustLabCA,
+// UsePublicDNS, RemoveHostsOverride, TrustLabCA,
 // EnableTLS12Ciphers, RaiseTimeouts, FixClock); ApplyFix applies one by
 // its catalog id. Run runs one session and returns a Result.
 //

@@ -131,9 +131,6 @@ func (m *Machine) newSession(cfg Config, sysProxy string) *session {
 	if m.env.Roots != nil {
 		roots = m.env.Roots.Clone()
 	}
-	for _, c := range cfg.Roots {
-		roots.AddCert(c)
-	}
 	if cfg.TrustLabCA && m.env.LabCA != nil {
 		roots.AddCert(m.env.LabCA)
 	}
@@ -249,14 +246,6 @@ func (m *Machine) RemoveHostsOverride() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cfg.Hosts = nil
-}
-
-// TrustRoot adds a certificate to the trusted roots (certutil -addstore
-// Root).
-func (m *Machine) TrustRoot(c *x509.Certificate) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.cfg.Roots = append(m.cfg.Roots, c)
 }
 
 // TrustLabCA adds the lab CA to the trusted roots (trust-lab-ca,

@@ -25,6 +25,15 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
+// wantServiceProxy asserts that the Windows Update service runs with the
+// proxy it read at its start.
+func wantServiceProxy(t *testing.T, m *client.Machine, want string) {
+	t.Helper()
+	if got, running := m.ServiceProxy(); !running || got != want {
+		t.Errorf("service proxy %q (running %v), want %q", got, running, want)
+	}
+}
+
 func wantCode(t *testing.T, r *client.Result, want string) {
 	t.Helper()
 	if r.Code.Hex() != want {
@@ -110,15 +119,22 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		if err := m.SetWinHTTPProxy("lab"); err != nil {
 			t.Fatal(err)
 		}
+		if got := m.Config().Proxy; got != lw.env.Proxy {
+			t.Errorf("configured proxy %q, want the lab's %q", got, lw.env.Proxy)
+		}
+		wantServiceProxy(t, m, dead)
 		wantCode(t, run(t, m), "0x80072EFD") // the running service kept the old proxy
 		m.RestartServices()
+		wantServiceProxy(t, m, lw.env.Proxy)
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("running_proxy", func(t *testing.T) {
 		p := scenarios.Profile{Proxy: ptr("lab"), Running: ptr(true), RunningProxy: ptr(dead), Timeouts: patient()}
 		m := newMachine(t, p, lw.env)
+		wantServiceProxy(t, m, dead)
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.RestartServices()
+		wantServiceProxy(t, m, lw.env.Proxy)
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("reset-winhttp-proxy", func(t *testing.T) {

@@ -27,9 +27,19 @@ func TestCatalogGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := Matrix(context.Background(), all, Options{StateDir: t.TempDir()})
+	fixes := map[string]int{}
+	for _, sc := range all {
+		fixes[sc.Name] = len(sc.Fixes)
+	}
+	if len(rep.Results) != len(all) {
+		t.Errorf("%d results for %d scenarios", len(rep.Results), len(all))
+	}
 	for _, r := range rep.Results {
 		if !r.Pass || !r.FixesPass() || r.Error != "" {
 			t.Errorf("%s:\n%s", r.Scenario, Diff(r))
+		}
+		if len(r.Fixes) != fixes[r.Scenario] {
+			t.Errorf("%s: %d fixes checked, the scenario lists %d", r.Scenario, len(r.Fixes), fixes[r.Scenario])
 		}
 	}
 	got := goldenTable(rep)

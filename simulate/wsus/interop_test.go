@@ -76,6 +76,21 @@ func interopCabs(t *testing.T, dir string) map[string][]CABFile {
 	return want
 }
 
+// checkExtracted compares what a tool extracted under dir with the files
+// written into the cabinet.
+func checkExtracted(t *testing.T, dir string, files []CABFile) {
+	t.Helper()
+	for _, f := range files {
+		got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(strings.ReplaceAll(f.Name, `\`, "/"))))
+		if err != nil {
+			t.Fatalf("extracted %s: %v", f.Name, err)
+		}
+		if !bytes.Equal(got, f.Data) {
+			t.Errorf("extracted %s: %d bytes differ from the %d written", f.Name, len(got), len(f.Data))
+		}
+	}
+}
+
 // TestCABInteropCabextract checks every cabinet with libmspack: `cabextract -t`
 // verifies the structure and each CFDATA checksum, then a real extraction must
 // give back the exact bytes.
@@ -90,15 +105,7 @@ func TestCABInteropCabextract(t *testing.T) {
 			}
 			outDir := filepath.Join(dir, "x-"+name)
 			runTool(t, dir, tool, "-q", "-d", outDir, name)
-			for _, f := range files {
-				got, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(strings.ReplaceAll(f.Name, `\`, "/"))))
-				if err != nil {
-					t.Fatalf("extracted %s: %v", f.Name, err)
-				}
-				if !bytes.Equal(got, f.Data) {
-					t.Errorf("extracted %s: %d bytes differ from the %d written", f.Name, len(got), len(f.Data))
-				}
-			}
+			checkExtracted(t, outDir, files)
 		})
 	}
 }
@@ -121,15 +128,7 @@ func TestCABInteropGcab(t *testing.T) {
 				t.Fatal(err)
 			}
 			runTool(t, outDir, tool, "-x", filepath.Join("..", name))
-			for _, f := range files {
-				got, err := os.ReadFile(filepath.Join(outDir, filepath.FromSlash(strings.ReplaceAll(f.Name, `\`, "/"))))
-				if err != nil {
-					t.Fatalf("extracted %s: %v", f.Name, err)
-				}
-				if !bytes.Equal(got, f.Data) {
-					t.Errorf("extracted %s: %d bytes differ from the %d written", f.Name, len(got), len(f.Data))
-				}
-			}
+			checkExtracted(t, outDir, files)
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -86,8 +87,8 @@ func TestOpenCAFilesAndModes(t *testing.T) {
 		if err := os.Chmod(ca.KeyPath(), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadCA(dir); err == nil {
-			t.Error("LoadCA accepted a key file readable by others")
+		if _, err := LoadCA(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("LoadCA of a key file readable by others: %v, want a refusal that says how to fix it", err)
 		}
 	}
 	if err := RemoveCA(dir); err != nil {

@@ -153,7 +153,8 @@ func TestProxyUpstreamFailures(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "502 Bad Gateway") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "502 Bad Gateway") ||
+		!strings.Contains(string(body), "connection refused by the origin") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("dead origin: %s %q", resp.Status, body)
 	}
 
@@ -173,17 +174,22 @@ func TestProxyUpstreamFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusGatewayTimeout {
-		t.Errorf("silent origin: %s, want 504", resp.Status)
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "the origin did not answer in time") {
+		t.Errorf("silent origin: %s %q, want 504 with its reason", resp.Status, body)
 	}
 
 	// A CONNECT to nothing: 502 to the CONNECT.
 	raw := rawProxyConn(t, w)
 	fmt.Fprintf(raw, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", dead, dead)
 	r, err := http.ReadResponse(bufio.NewReader(raw), nil)
-	if err != nil || r.StatusCode != http.StatusBadGateway {
-		t.Errorf("CONNECT to a dead port: %v %v", r, err)
+	if err != nil {
+		t.Fatalf("CONNECT to a dead port: %v", err)
+	}
+	body, _ = io.ReadAll(r.Body)
+	if r.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "connection refused by the origin") || r.ContentLength != int64(len(body)) {
+		t.Errorf("CONNECT to a dead port: %s %q (length %d)", r.Status, body, r.ContentLength)
 	}
 	n := 0
 	for _, e := range w.Journal().Events(0, nil) {
@@ -252,8 +258,10 @@ func TestProxyTCPFaultsPlain(t *testing.T) {
 			}
 		}},
 		{"slice", "tcp.slice", &faults.TCPSlice{Size: 7, Delay: faults.Duration(time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
-			if err != nil || resp.StatusCode != 200 {
-				t.Errorf("err %v", err)
+			// The answer (status line, headers and some 40 bytes of body,
+			// over 150 bytes) arrives whole, 7 bytes a millisecond.
+			if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), "GET /echo\n") || took < 20*time.Millisecond {
+				t.Errorf("got %q in %v, err %v; want the echo, sliced (≥20ms)", body, took, err)
 			}
 		}},
 	} {

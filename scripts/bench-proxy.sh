@@ -31,7 +31,7 @@ for tool in go python3; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "bench-proxy: $tool not found" >&2; exit 2; }
 done
 if ((RPS_ROUNDS < 1 || RPS_ROUNDS > 60 || COUNT < 1 || COUNT > 20 || ROUNDS < 1 || ROUNDS > 50 || CONNS < 1 || CONNS > 2000 || TUNNELS < 1 || TUNNELS > 50000)); then
-	echo "bench-proxy: COUNT 1..20, ROUNDS 1..50, CONNS 1..2000, TUNNELS 1..50000" >&2
+	echo "bench-proxy: COUNT 1..20, RPS_ROUNDS 1..60, ROUNDS 1..50, CONNS 1..2000, TUNNELS 1..50000" >&2
 	exit 2
 fi
 
@@ -188,9 +188,10 @@ metric() {
 
 echo "## Proxy"
 echo
-echo "\`scripts/bench-proxy.sh\` ($(date -u +%Y-%m-%d); $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo),"
-echo "kernel $(uname -r), $(go version | awk '{print $3}'), ${others%, }). Load average $load_before before, $load_after after:"
-echo "other jobs share the machine, so wall-clock numbers move with them; CPU time per GiB moves much less."
+# The machine itself (cores, CPU, kernel) is docs/benchmarks.md's Machine section.
+echo "\`scripts/bench-proxy.sh\` ($(date -u +%Y-%m-%d); $(go version | awk '{print $3}'), ${others%, }). Load average"
+echo "$load_before before, $load_after after: other jobs share the machine, so wall-clock numbers"
+echo "move with them; CPU time per GiB moves much less."
 echo
 echo "### Throughput: $((BYTES >> 20)) MiB downloads, $COUNT per path"
 echo

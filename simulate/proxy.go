@@ -32,13 +32,14 @@ const (
 //
 //	accept      tcp.* rules for the whole connection (connTracker.admit)
 //	request     tcp.* rules armed on the connection's write path
-//	proxy.*     ProxyHook chain (deny CONNECT, later 407)
+//	proxy.*     ProxyHook chain (deny CONNECT, 407 authentication)
 //	http.*      HTTPHook chain, around
 //	goproxy     the upstream exchange (502/504 pages for upstream failures)
 //
-// Requests inside a CONNECT tunnel that carries plain HTTP, and that some
-// rule for its host needs to see, are served by a second http.Server (inner)
-// with the same handler; the TLS/MITM service plugs in there (mitm).
+// Requests inside a CONNECT tunnel that some rule for its host needs to
+// see are served by a second http.Server (inner) with the same handler:
+// plain HTTP as it comes, TLS once the lab CA terminated it
+// (World.interceptTLS).
 type proxyService struct {
 	w       *World
 	ln      net.Listener
@@ -52,10 +53,6 @@ type proxyService struct {
 	// parker holds the origin side of tunnels before the origin's first
 	// bytes (nil: two goroutines per tunnel from the start).
 	parker *parker
-
-	// mitm terminates TLS inside intercepted tunnels; nil (until the lab CA
-	// service sets it) leaves TLS tunnels opaque.
-	mitm tlsInterceptor
 
 	t    *connTracker // the client connections
 	gate              // handlers and tunnel copies
@@ -92,7 +89,6 @@ func (w *World) startProxy(addr string) (service, error) {
 		return nil, err
 	}
 	p := &proxyService{w: w, ln: ln, t: newConnTracker(w, "proxy")}
-	p.mitm = w.tlsInterceptor() // tls.go: the lab CA terminates intercepted TLS
 	if k, err := newParker(); err == nil {
 		p.parker = k
 	} else {

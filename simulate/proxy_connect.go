@@ -17,16 +17,6 @@ import (
 	"github.com/wufault/wufault/faults"
 )
 
-// tlsInterceptor is what the lab CA / MITM service offers the proxy: given
-// the client end of a tunnel to host whose first byte starts a TLS
-// handshake, it terminates TLS and returns the plaintext connection (which
-// must unwrap, through NetConn, to the connection it was given). ok false
-// leaves the tunnel opaque. Requests read from the returned connection go
-// through the same fault layers as plain ones, with scheme https.
-type tlsInterceptor interface {
-	InterceptTLS(c net.Conn, host string) (plain net.Conn, ok bool)
-}
-
 // serveConnect answers a CONNECT: connection rules, the upstream dial (a
 // 502/504 page when it fails), the 200, then either interception (a rule
 // for the host needs to see the HTTP inside) or an opaque spliced tunnel.
@@ -96,8 +86,9 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 
 // intercept looks at the first byte the client sends in the tunnel. Plain
 // HTTP is served by the inner server (its requests pass every fault layer);
-// TLS goes to the MITM when one is plugged in. It returns false when the
-// tunnel stays opaque.
+// TLS is terminated with the lab CA first (World.interceptTLS), and the
+// requests inside get scheme https. It returns false when the tunnel stays
+// opaque.
 func (p *proxyService) intercept(fc *faultConn, br *bufio.Reader, up net.Conn, hostport string, handshake []armed, ev event, st *reqState) bool {
 	b, err := br.Peek(1)
 	if err != nil {
@@ -109,11 +100,7 @@ func (p *proxyService) intercept(fc *faultConn, br *bufio.Reader, up net.Conn, h
 	tun := &tunnel{host: hostport, scheme: "http", connect: ev.req}
 	var c net.Conn = &interceptConn{faultConn: fc, r: br, tun: tun}
 	if b[0] == 0x16 { // TLS handshake record
-		if p.mitm == nil {
-			st.detail = "TLS tunnel left opaque: http rules for this host need the lab CA (MITM)"
-			return false
-		}
-		plain, ok := p.mitm.InterceptTLS(c, hostport)
+		plain, ok := p.w.interceptTLS(c, hostport)
 		if !ok {
 			st.detail = "TLS tunnel left opaque by the MITM"
 			return false

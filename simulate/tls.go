@@ -318,22 +318,13 @@ func (w *World) serveTLS(conn net.Conn, service, host string) (*tls.Conn, error)
 	return tc, nil
 }
 
-// mitmTLS terminates TLS inside the proxy's intercepted CONNECT tunnels
-// (the proxy's tlsInterceptor).
-type mitmTLS struct{ w *World }
-
-// tlsInterceptor returns the proxy's MITM: set it as the proxy service's
-// mitm before it serves.
-func (w *World) tlsInterceptor() *mitmTLS { return &mitmTLS{w: w} }
-
-// InterceptTLS returns the server side of a TLS connection over c for
+// interceptTLS returns the server side of a TLS connection over c for
 // hostport, with the leaf of the lab CA (or what a tls.* rule presents
 // instead). The handshake runs on the first read (the proxy's inner HTTP
 // server does it, under its header timeout), after the proxy armed its
 // handshake-phase connection rules. ok is false, and the tunnel stays
 // opaque, when the lab CA may not issue for the host: the journal says why.
-func (m *mitmTLS) InterceptTLS(c net.Conn, hostport string) (net.Conn, bool) {
-	w := m.w
+func (w *World) interceptTLS(c net.Conn, hostport string) (net.Conn, bool) {
 	host := faults.NormHost(hostport)
 	st, err := w.tlsSetup()
 	if err != nil {

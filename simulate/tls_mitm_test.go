@@ -117,13 +117,13 @@ func TestMITMRefusesNamesOutsideTheConstraints(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	since := w.journal.lastSeq()
-	if c, ok := w.tlsInterceptor().InterceptTLS(a, "www.example.com:443"); ok || c != nil {
+	if c, ok := w.interceptTLS(a, "www.example.com:443"); ok || c != nil {
 		t.Fatalf("InterceptTLS(www.example.com) = %v, %v; want an opaque tunnel", c, ok)
 	}
 	waitEvent(t, w, since, func(e Event) bool {
 		return e.Kind == EventError && e.Host == "www.example.com" && strings.Contains(e.Detail, "name constraints")
 	})
-	if _, ok := w.tlsInterceptor().InterceptTLS(a, "Fe3.Delivery.MP.Microsoft.com:443"); !ok {
+	if _, ok := w.interceptTLS(a, "Fe3.Delivery.MP.Microsoft.com:443"); !ok {
 		t.Error("InterceptTLS refused a lab-zone name")
 	}
 }

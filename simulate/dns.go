@@ -330,15 +330,16 @@ func (s *dnsService) allowed(a net.Addr) bool {
 // pooled: valid only until ServeDNS returns (hooks answer synchronously).
 type dnsExchange struct {
 	dns.ResponseWriter
-	s     *dnsService
-	start time.Time
-	host  string // lowercase, no trailing dot
-	qtype string // "A", "AAAA", …
-	qt    uint16
-	tcp   bool
-	wrote bool
-	rcode int
-	trunc bool
+	s      *dnsService
+	start  time.Time
+	client string // the client's address, for the journal
+	host   string // lowercase, no trailing dot
+	qtype  string // "A", "AAAA", …
+	qt     uint16
+	tcp    bool
+	wrote  bool
+	rcode  int
+	trunc  bool
 }
 
 // WriteMsg sends m and notes its rcode.
@@ -358,12 +359,12 @@ func (x *dnsExchange) Write(b []byte) (int, error) {
 // ServeDNS answers one query: it is the dns.Handler of both servers.
 func (s *dnsService) ServeDNS(rw dns.ResponseWriter, r *dns.Msg) {
 	x := s.pool.Get().(*dnsExchange)
-	*x = dnsExchange{ResponseWriter: rw, s: s, start: time.Now(), tcp: rw.LocalAddr().Network() == "tcp"}
+	*x = dnsExchange{ResponseWriter: rw, s: s, start: time.Now(), client: addrString(rw.RemoteAddr()), tcp: rw.LocalAddr().Network() == "tcp"}
 	defer func() {
 		if v := recover(); v != nil {
 			// A hook's bug must not take the server down with it.
 			s.log.Error("dns handler panic", "panic", v, "host", x.host)
-			s.w.journal.Add(Event{Kind: EventError, Service: "dns", Host: x.host, Detail: fmt.Sprintf("handler panic: %v", v)})
+			s.w.journal.Add(Event{Kind: EventError, Service: "dns", Client: x.client, Host: x.host, Detail: fmt.Sprintf("handler panic: %v", v)})
 			if !x.wrote {
 				faults.DNSRcode(x, r, dns.RcodeServerFailure)
 			}
@@ -485,7 +486,7 @@ func (l *dnsLink) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	x := l.x
 	x.s.countFiring(l.rule.Kind)
 	x.s.w.journal.Add(Event{
-		Kind: EventFault, Service: "dns", Client: addrString(x.RemoteAddr()), Host: x.host,
+		Kind: EventFault, Service: "dns", Client: x.client, Host: x.host,
 		Phase: faults.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
 	})
 	l.hook.ServeDNS(l.ctx, w, r, l.next)
@@ -512,7 +513,7 @@ func (s *dnsService) record(x *dnsExchange) {
 		return
 	}
 	e := Event{
-		Kind: EventDNSQuery, Service: "dns", Client: addrString(x.RemoteAddr()), Host: x.host,
+		Kind: EventDNSQuery, Service: "dns", Client: x.client, Host: x.host,
 		Duration: time.Since(x.start),
 	}
 	t := 0

@@ -272,9 +272,10 @@ exits 1 on a mismatch.`,
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SCENARIO\tCODE\tFIX\tEXPECTED\tGOT\tCODE AFTER\t")
-			mismatches := 0
+			checks, mismatches := 0, 0
 			for _, r := range rep.Results {
 				for _, f := range r.Fixes {
+					checks++
 					mark := ""
 					if !f.Pass {
 						mark = "MISMATCH"
@@ -284,7 +285,7 @@ exits 1 on a mismatch.`,
 				}
 			}
 			tw.Flush()
-			fmt.Fprintf(a.stdout, "\n%d fix checks, %d mismatches\n", countFixes(rep), mismatches)
+			fmt.Fprintf(a.stdout, "\n%d fix checks, %d mismatches\n", checks, mismatches)
 			if mismatches > 0 || rep.Failed > 0 {
 				return &exitError{code: 1}
 			}
@@ -294,14 +295,6 @@ exits 1 on a mismatch.`,
 	runFlags(cmd)
 	cmd.Flags().BoolVar(&all, "all", false, "every catalog scenario")
 	return cmd
-}
-
-func countFixes(rep *verify.Report) int {
-	n := 0
-	for _, r := range rep.Results {
-		n += len(r.Fixes)
-	}
-	return n
 }
 
 func codeName(c codes.Code) string {

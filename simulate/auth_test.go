@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,16 +45,7 @@ func TestAuthContextJournal(t *testing.T) {
 // "<status> <CONNECT status> <connections>".
 func authCurl(t *testing.T, w *World, env []string, args ...string) string {
 	t.Helper()
-	path, err := exec.LookPath("curl")
-	if err != nil {
-		t.Skip("curl is not installed: the proxy authentication interop tests need it (CI installs it)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	base := []string{"-sS", "-k", "--noproxy", "", "--proxy", "http://" + w.Addrs().Proxy, "-o", "/dev/null", "-w", "%{http_code} %{http_connect} %{num_connects}"}
-	cmd := exec.CommandContext(ctx, path, append(base, args...)...)
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir()}, env...)
-	out, _ := cmd.Output()
+	_, out, _ := curlEnv(t, w, env, append([]string{"-k", "-o", "/dev/null", "-w", "%{http_code} %{http_connect} %{num_connects}"}, args...)...)
 	return string(out)
 }
 

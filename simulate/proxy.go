@@ -123,24 +123,18 @@ func (w *World) startProxy(addr string) (service, error) {
 	p.gp = gp
 
 	errLog := slog.NewLogLogger(w.log.With("service", "proxy").Handler(), slog.LevelDebug)
-	p.srv = &http.Server{
-		Handler:           p,
-		ConnContext:       connContext,
-		ReadHeaderTimeout: proxyReadHeaderTimeout,
-		IdleTimeout:       proxyIdleTimeout,
-		MaxHeaderBytes:    proxyMaxHeaderBytes,
-		ErrorLog:          errLog,
+	server := func() *http.Server {
+		return &http.Server{
+			Handler:           p,
+			ConnContext:       connContext,
+			ReadHeaderTimeout: proxyReadHeaderTimeout,
+			IdleTimeout:       proxyIdleTimeout,
+			MaxHeaderBytes:    proxyMaxHeaderBytes,
+			ErrorLog:          errLog,
+		}
 	}
-	p.srv.SetKeepAlivesEnabled(true)
+	p.srv, p.inner = server(), server()
 	p.innerLn = newChanListener(ln.Addr())
-	p.inner = &http.Server{
-		Handler:           p,
-		ConnContext:       connContext,
-		ReadHeaderTimeout: proxyReadHeaderTimeout,
-		IdleTimeout:       proxyIdleTimeout,
-		MaxHeaderBytes:    proxyMaxHeaderBytes,
-		ErrorLog:          errLog,
-	}
 	fl := &admitListener{Listener: ln, t: p.t}
 	go func() { _ = p.srv.Serve(fl) }()
 	go func() { _ = p.inner.Serve(p.innerLn) }()

@@ -18,6 +18,12 @@ import (
 // interferes.
 func curl(t *testing.T, w *World, args ...string) (int, []byte, string) {
 	t.Helper()
+	return curlEnv(t, w, nil, args...)
+}
+
+// curlEnv is curl with the variables env in its environment.
+func curlEnv(t *testing.T, w *World, env []string, args ...string) (int, []byte, string) {
+	t.Helper()
 	path, err := exec.LookPath("curl")
 	if err != nil {
 		t.Skip("curl not installed (apt-get install -y curl); CI installs it")
@@ -25,7 +31,7 @@ func curl(t *testing.T, w *World, args ...string) (int, []byte, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, append([]string{"-sS", "--max-time", "10", "-x", "http://" + w.Addrs().Proxy}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err = cmd.Run()

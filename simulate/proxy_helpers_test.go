@@ -179,6 +179,22 @@ func waitFor(t testing.TB, cond func() bool) {
 	}
 }
 
+// closeWithin closes w and fails the test, saying what hangs, unless
+// Close returns within 5s, and without an error.
+func closeWithin(t testing.TB, w *World, what string) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- w.Close() }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal(what)
+	}
+}
+
 // rawProxyConn dials the proxy directly.
 func rawProxyConn(t testing.TB, w *World) net.Conn {
 	t.Helper()

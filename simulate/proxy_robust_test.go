@@ -192,13 +192,7 @@ func TestProxyStallBounded(t *testing.T) {
 	waitEvent(t, w2, since, func(e Event) bool {
 		return e.Kind == EventFault && e.Fault == "tcp.stall" && strings.HasPrefix(e.Detail, "stalled after")
 	})
-	done := make(chan struct{})
-	go func() { w2.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close did not end the stall")
-	}
+	closeWithin(t, w2, "Close did not end the stall")
 	if err := <-errc; err == nil {
 		t.Error("the stalled client got an answer")
 	}
@@ -287,13 +281,7 @@ func TestProxyTunnelClientLeavesOriginSilent(t *testing.T) {
 		c.Close()
 	}
 	time.Sleep(50 * time.Millisecond)
-	done := make(chan struct{})
-	go func() { w.Close(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close hangs on tunnels whose origin is silent")
-	}
+	closeWithin(t, w, "Close hangs on tunnels whose origin is silent")
 }
 
 // A stall of a set duration ends by itself: the download after it is not

@@ -40,7 +40,7 @@ type upstream struct {
 func newUpstream(w *World) *upstream {
 	u := &upstream{w: w}
 	u.dialer = &net.Dialer{Timeout: upstreamDialTimeout, KeepAlive: 30 * time.Second}
-	if w.Addrs().DNS != "" || len(w.opts.Resolvers) > 0 {
+	if w.addr("dns") != "" || len(w.opts.Resolvers) > 0 {
 		u.dialer.Resolver = &net.Resolver{PreferGo: true, Dial: u.dialDNS}
 	}
 	return u
@@ -49,7 +49,7 @@ func newUpstream(w *World) *upstream {
 // dialDNS reaches the world's DNS server when it runs, else the next
 // configured resolver.
 func (u *upstream) dialDNS(ctx context.Context, network, _ string) (net.Conn, error) {
-	addr := u.w.Addrs().DNS
+	addr := u.w.addr("dns")
 	if addr == "" {
 		rs := u.w.opts.Resolvers
 		addr = rs[int(u.rr.Add(1))%len(rs)]

@@ -90,7 +90,7 @@ func (w *World) tlsSetup() (*tlsState, error) {
 // it to the emulator) on the upstream HTTP port. Without that port there is
 // no responder to point at: "".
 func (w *World) pkiBaseURL() string {
-	_, port, err := net.SplitHostPort(w.Addrs().UpstreamHTTP)
+	_, port, err := net.SplitHostPort(w.addr("upstream-http"))
 	if err != nil {
 		return ""
 	}

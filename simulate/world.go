@@ -223,15 +223,20 @@ func (w *World) Journal() *Journal { return w.journal }
 
 // Addrs returns the bound addresses.
 func (w *World) Addrs() Addrs {
+	return Addrs{Proxy: w.addr("proxy"), DNS: w.addr("dns"), UpstreamHTTP: w.addr("upstream-http"),
+		UpstreamHTTPS: w.addr("upstream-https"), Control: w.addr("control")}
+}
+
+// addr is the address of the service called name ("" when it does not
+// run): what Addrs says of it, without formatting the others.
+func (w *World) addr(name string) string {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	get := func(n string) string {
-		if s, ok := w.services[n]; ok {
-			return s.Addr()
-		}
+	s, ok := w.services[name]
+	w.mu.Unlock()
+	if !ok {
 		return ""
 	}
-	return Addrs{Proxy: get("proxy"), DNS: get("dns"), UpstreamHTTP: get("upstream-http"), UpstreamHTTPS: get("upstream-https"), Control: get("control")}
+	return s.Addr()
 }
 
 // WriteReadyFile writes the addresses as JSON to path, atomically (a

@@ -43,10 +43,9 @@ func (w *World) emulatorAddr(host string, port int) (addr string, ok bool) {
 	if !InLabZone(host) {
 		return "", false
 	}
-	a := w.Addrs()
 	https := false
 	switch port {
-	case 443, 8531, portOf(a.UpstreamHTTPS):
+	case 443, 8531, portOf(w.addr("upstream-https")):
 		https = true
 	}
 	addr = w.internalAddr(https)
@@ -72,8 +71,7 @@ func (w *World) emulatorIP() string {
 	if w.opts.ZoneIP != "" {
 		return w.opts.ZoneIP
 	}
-	a := w.Addrs()
-	for _, addr := range []string{a.UpstreamHTTP, a.UpstreamHTTPS} {
+	for _, addr := range []string{w.addr("upstream-http"), w.addr("upstream-https")} {
 		if host, _, err := net.SplitHostPort(addr); err == nil {
 			return host
 		}

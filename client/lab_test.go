@@ -13,10 +13,9 @@ import (
 )
 
 // startLab starts a world with its own emulator: proxy, DNS and the
-// upstream ports that are built. The environment maps "lab" to them the
-// way the lab command does: WSUS http://wsus.lab:<http port> and
-// https://wsus.lab:<https port>. Tests that need a port that is not built
-// yet are skipped.
+// upstream ports asked for. The environment maps "lab" to them the way the
+// lab command does: WSUS http://wsus.lab:<http port> and
+// https://wsus.lab:<https port>.
 func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manualClock) {
 	t.Helper()
 	o := simulate.Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", MaxStall: 5 * time.Second, Logger: testLogger(t)}
@@ -30,7 +29,7 @@ func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manua
 	}
 	w, err := simulate.New(context.Background(), o)
 	if err != nil {
-		t.Skipf("the world's %v upstream is not available yet: %v", need, err)
+		t.Fatalf("world with the %v upstream: %v", need, err)
 	}
 	t.Cleanup(func() { _ = w.Close() })
 	a := w.Addrs()
@@ -53,8 +52,7 @@ func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manua
 // The lab's default client: WSUS "lab" over HTTP, through the world's
 // proxy, with the world's DNS.
 func TestLabDefault(t *testing.T) {
-	w, env, _ := startLab(t, "http")
-	_ = w
+	_, env, _ := startLab(t, "http")
 	for _, proxy := range []string{"lab", ""} {
 		r := run(t, newMachine(t, scenarios.Profile{Proxy: ptr(proxy), Timeouts: patient()}, env))
 		wantCode(t, r, "0x00000000")
@@ -100,6 +98,9 @@ func TestLabHTTPS(t *testing.T) {
 			{"- {kind: tls.client_cert}", scenarios.Profile{}, "0x80072F0C", 12044},
 			{"- {kind: tls.alert, alert: protocol_version}", scenarios.Profile{}, "0x80072F8F", 12175},
 			{"- {kind: tls.version, min: '1.3'}", scenarios.Profile{Generation: "legacy"}, "0x80072F8F", 12175},
+			// A 1024-bit RSA key is accepted (crypto/x509 takes 1024 bits and
+			// more; the reference has no row for it).
+			{"- {kind: tls.cert, profile: rsa1024}", scenarios.Profile{}, "0x00000000", 0},
 		}
 		for _, c := range cases {
 			w.Activate(c.faults, 1, loadFaults(t, c.faults))
@@ -107,6 +108,9 @@ func TestLabHTTPS(t *testing.T) {
 			p.Server, p.Proxy, p.TrustLabCA, p.Timeouts = ptr("lab-https"), ptr(""), ptr(true), patient()
 			r := run(t, newMachine(t, p, env))
 			wantCode(t, r, c.want)
+			if c.want == "0x00000000" {
+				continue
+			}
 			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != client.PhaseHandshake || r.Failed.Class != client.ClassSelfUpdate {
 				t.Errorf("%s: %+v", c.faults, r.Failed)
 			}

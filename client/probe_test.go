@@ -76,9 +76,6 @@ func TestProbe(t *testing.T) {
 
 	// HTTPS through the proxy's interception: the chain is reported, and
 	// an expired certificate fails with 0x80072F8F.
-	if lw.env.LabCA == nil {
-		t.Skip("no lab CA")
-	}
 	https, _ := client.WSUSEndpoints(lw.env.ServerHTTPS)
 	lw.w.Activate("expired", 1, loadFaults(t, "- {kind: tls.cert, profile: expired}"))
 	r = doProbe(t, probeOpts(lw, lw.env.Proxy, https[:1]))

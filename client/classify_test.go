@@ -44,6 +44,8 @@ func TestClassify(t *testing.T) {
 		{"nxdomain scan", dnsErr, ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
 		{"nxdomain selfupdate legacy", dnsErr, ClassSelfUpdate, Legacy, StackBITS, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
 		{"nxdomain download", dnsErr, ClassDownload, Modern, StackDO, 12007, "0x80072EE7", "name-not-resolved > job-name-not-resolved"},
+		{"servfail scan", transportErr(PhaseResolve, &NameError{Reason: ReasonServFail}), ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-servfail > name-not-resolved-translated"},
+		{"nodata selfupdate", transportErr(PhaseResolve, &NameError{Reason: ReasonNoData}), ClassSelfUpdate, Modern, StackDO, 12007, "0x8024402C", "name-no-answer > name-not-resolved-translated"},
 		{"resolve timeout", transportErr(PhaseResolve, &NameError{Reason: ReasonResolveTimeout}), ClassScan, Legacy, StackBITS, 12002, "0x80072EE2", "resolve-timeout > scan-timeout-legacy"},
 		{"refused", dialErr(syscall.ECONNREFUSED), ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
 		{"unreachable", dialErr(syscall.EHOSTUNREACH), ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
@@ -119,6 +121,14 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+	// The DNS rows' confidences are section 4's: #1 High, #2 Medium, #3
+	// Medium-Low.
+	for reason, want := range map[string]scenarios.Confidence{ReasonNXDomain: "high", ReasonServFail: "medium", ReasonRefused: "medium",
+		ReasonNoData: "medium-low", ReasonTimeout: "medium-low"} {
+		if v := Classify(transportErr(PhaseResolve, &NameError{Reason: reason}), ClassSelfUpdate, Modern, StackDO); v.Confidence != want {
+			t.Errorf("%s: confidence %s, want %s", reason, v.Confidence, want)
+		}
+	}
 	if v := Classify(nil, ClassScan, Modern, StackDO); v != (Verdict{}) {
 		t.Errorf("Classify(nil) = %+v", v)
 	}
@@ -129,6 +139,8 @@ func TestClassify(t *testing.T) {
 func TestRuleMatchesBothWays(t *testing.T) {
 	samples := map[string]error{
 		"name-not-resolved":  &NameError{Reason: ReasonNXDomain},
+		"name-servfail":      &NameError{Reason: ReasonServFail},
+		"name-no-answer":     &NameError{Reason: ReasonNoData},
 		"client-cert-needed": ErrClientCertNeeded,
 		"login-failure":      ErrLoginFailure,
 		"redirect-failed":    &RedirectError{},
@@ -168,7 +180,7 @@ func TestRuleMatchesBothWays(t *testing.T) {
 // sameFamily: rules that share evidence on purpose (a revoked certificate
 // is also revocation evidence).
 func sameFamily(a, b string) bool {
-	fam := [][]string{{"cert-revoked", "revocation-offline"}}
+	fam := [][]string{{"cert-revoked", "revocation-offline"}, {"name-not-resolved", "name-servfail", "name-no-answer"}}
 	for _, f := range fam {
 		if slices.Contains(f, a) && slices.Contains(f, b) {
 			return true

@@ -16,8 +16,8 @@ type CoverageRow struct {
 // coverage lists every row of section 4 in order.
 var coverage = []CoverageRow{
 	{Row: "1", Fault: "DNS NXDOMAIN", Rules: []string{"name-not-resolved", "name-not-resolved-translated", "job-name-not-resolved"}},
-	{Row: "2", Fault: "DNS SERVFAIL", Rules: []string{"name-not-resolved", "name-not-resolved-translated", "job-name-not-resolved"}},
-	{Row: "3", Fault: "DNS no answer / timeout / NODATA", Rules: []string{"name-not-resolved", "name-not-resolved-translated", "resolve-timeout", "job-name-not-resolved"}},
+	{Row: "2", Fault: "DNS SERVFAIL", Rules: []string{"name-servfail", "name-not-resolved-translated", "job-name-not-resolved"}},
+	{Row: "3", Fault: "DNS no answer / timeout / NODATA", Rules: []string{"name-no-answer", "name-not-resolved-translated", "resolve-timeout", "job-name-not-resolved"}},
 	{Row: "4", Fault: "TCP connection refused", Rules: []string{"connect-refused", "winhttp-raw", "job-error-raw"},
 		NotReproducible: "a listening socket cannot answer a SYN with RST selectively: the world's tcp.refuse accepts and then resets, which WinHTTP reports as 12030 (rule connect-reset or reset); a true refusal (12029) comes from a port nobody listens on (dns.answer to 127.0.0.2, a proxy address that is closed)"},
 	{Row: "5", Fault: "TCP connect timeout (SYNs dropped)", Rules: []string{"connect-timeout", "job-no-progress-do", "job-no-progress-bits"},

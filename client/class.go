@@ -18,8 +18,10 @@ const (
 var Classes = []Class{ClassScan, ClassSelfUpdate, ClassRedirector, ClassDownload}
 
 // Phase is where in an exchange a failure happened, in the order an
-// exchange passes through them. The empty phase means before any socket:
-// the client's own configuration (a malformed proxy list or URL).
+// exchange passes through them. The empty phase means no socket failed:
+// the client's own configuration (a malformed proxy list or URL), or a
+// decision WUA took on a whole response (a SOAP fault, a content type, a
+// cabinet, a digest, a range).
 type Phase string
 
 // The phases.

@@ -15,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/simulate/wsus"
 )
@@ -53,15 +54,11 @@ func (c *manualClock) Advance(d time.Duration) {
 	c.off += d
 }
 
-// testDNS is a DNS server on 127.0.0.1:0 (UDP and TCP) whose answers the
-// test controls: names in a map get A records, others NXDOMAIN with an
-// SOA, and a hook may answer first.
+// testDNS is a DNS server on 127.0.0.1:0 (UDP and TCP) with fixed
+// answers: names in its map get A records, others NXDOMAIN with an SOA.
 type testDNS struct {
 	Addr string
-	mu   sync.Mutex
-	a    map[string]string
-	hook func(w dns.ResponseWriter, r *dns.Msg) bool
-	n    int
+	a    map[string]string // read-only once serving
 }
 
 func startDNS(t testing.TB, names map[string]string) *testDNS {
@@ -70,64 +67,16 @@ func startDNS(t testing.TB, names map[string]string) *testDNS {
 	for k, v := range names {
 		d.a[dns.Fqdn(strings.ToLower(k))] = v
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		t.Skipf("tcp port for dns: %v", err)
-	}
-	d.Addr = pc.LocalAddr().String()
-	up := make(chan struct{}, 2)
-	udp := &dns.Server{PacketConn: pc, Handler: d, NotifyStartedFunc: func() { up <- struct{}{} }}
-	tcp := &dns.Server{Listener: l, Handler: d, NotifyStartedFunc: func() { up <- struct{}{} }}
-	go udp.ActivateAndServe()
-	go tcp.ActivateAndServe()
-	<-up
-	<-up
-	t.Cleanup(func() { udp.Shutdown(); tcp.Shutdown() })
+	d.Addr = testnet.DNS(t, d)
 	return d
 }
 
-func (d *testDNS) set(name, addr string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if addr == "" {
-		delete(d.a, dns.Fqdn(name))
-		return
-	}
-	d.a[dns.Fqdn(name)] = addr
-}
-
-func (d *testDNS) setHook(h func(w dns.ResponseWriter, r *dns.Msg) bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.hook = h
-}
-
-func (d *testDNS) queries() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.n
-}
-
 func (d *testDNS) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
-	d.mu.Lock()
-	d.n++
-	hook := d.hook
-	d.mu.Unlock()
-	if hook != nil && hook(w, r) {
-		return
-	}
 	m := new(dns.Msg)
 	m.SetReply(r)
 	m.RecursionAvailable = true
 	q := r.Question[0]
-	d.mu.Lock()
 	addr, ok := d.a[strings.ToLower(q.Name)]
-	d.mu.Unlock()
 	switch {
 	case !ok:
 		m.Rcode = dns.RcodeNameError

@@ -12,30 +12,12 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/wufault/wufault/client/internal/testnet"
 )
 
 // dnsServer answers with handler on 127.0.0.1:0 (UDP and TCP).
-func dnsServer(t *testing.T, handler dns.HandlerFunc) string {
-	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		t.Skipf("tcp port: %v", err)
-	}
-	up := make(chan struct{}, 2)
-	u := &dns.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { up <- struct{}{} }}
-	s := &dns.Server{Listener: l, Handler: handler, NotifyStartedFunc: func() { up <- struct{}{} }}
-	go u.ActivateAndServe()
-	go s.ActivateAndServe()
-	<-up
-	<-up
-	t.Cleanup(func() { u.Shutdown(); s.Shutdown() })
-	return pc.LocalAddr().String()
-}
+func dnsServer(t *testing.T, handler dns.HandlerFunc) string { return testnet.DNS(t, handler) }
 
 func answerA(w dns.ResponseWriter, r *dns.Msg, ip string, ttl uint32) {
 	m := new(dns.Msg)

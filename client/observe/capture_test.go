@@ -29,6 +29,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/simulate"
@@ -114,29 +115,6 @@ func listen(t *testing.T) (net.Listener, int) {
 	return ln, ln.Addr().(*net.TCPAddr).Port
 }
 
-// serveOnce accepts connections until the listener closes and hands each
-// to handle in its own goroutine; the cleanup waits for them.
-func serveOnce(t *testing.T, ln net.Listener, handle func(net.Conn)) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				handle(c)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-}
-
 // readRequest reads one HTTP request head from c.
 func readRequest(c net.Conn) (*http.Request, error) {
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -157,7 +135,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 	t.Run("tcp-reset-mid-body", func(t *testing.T) {
 		ln, port := listen(t)
 		head := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", body4k)
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			if _, err := readRequest(c); err != nil {
 				return
 			}
@@ -184,7 +162,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 	t.Run("tcp-fin-mid-body", func(t *testing.T) {
 		ln, port := listen(t)
 		head := "HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: 4096\r\n\r\n"
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			if _, err := readRequest(c); err != nil {
 				return
 			}
@@ -263,7 +241,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		ln, port := listen(t)
 		fault := &faults.TLSAlert{Alert: "protocol_version"}
 		cfg := &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) { return fault.ConfigForClient(h, nil) }}
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			tls.Server(c, cfg).Handshake()
 		})
 		pcap := capture(t, []int{port}, func() {
@@ -292,7 +270,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 
 	t.Run("tls-reset-after-hello", func(t *testing.T) {
 		ln, port := listen(t)
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			b := make([]byte, 5)
 			io.ReadFull(c, b) // the ClientHello's record header
@@ -319,7 +297,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		ln, port := listen(t)
 		cert := selfSigned(t, "fe3.delivery.mp.microsoft.com")
 		cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12}
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
 			tls.Server(c, cfg).Handshake()
 		})
@@ -375,7 +353,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		ln, port := listen(t)
 		n := 0
 		var mu sync.Mutex
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			if _, err := readRequest(c); err != nil {
 				return
 			}
@@ -415,7 +393,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 	t.Run("tcp-stall-after-headers", func(t *testing.T) {
 		ln, port := listen(t)
 		head := "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000\r\n\r\n"
-		serveOnce(t, ln, func(c net.Conn) {
+		testnet.Serve(t, ln, func(c net.Conn) {
 			if _, err := readRequest(c); err != nil {
 				return
 			}

@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
@@ -147,57 +147,43 @@ func faultServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
 	done := make(chan struct{})
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
-				}
-				head := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\n\r\n"
-				switch req.URL.Path {
-				case "/status/407":
-					c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"lab\"\r\nContent-Length: 0\r\n\r\n"))
-				case "/status/503":
-					c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nbusy\n"))
-				case "/selfupdate/wuident.cab":
-					c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
-				case "/reset":
-					fc := (&faults.TCPReset{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head) + 512)}}).WrapConn(c, func(string) {})
-					fc.Write([]byte(head))
-					fc.Write(bytes.Repeat([]byte("x"), 4096))
-				case "/reset0":
-					(&faults.TCPReset{}).WrapConn(c, func(string) {})
-				case "/fin":
-					fc := (&faults.TCPClose{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head) + 100)}}).WrapConn(c, func(string) {})
-					fc.Write([]byte(head))
-					fc.Write(bytes.Repeat([]byte("x"), 4096))
-				case "/stall":
-					select { // silent until the client gives up
-					case <-done:
-					case <-time.After(4 * time.Second):
-					}
-				case "/garbage":
-					c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\r\n"))
-				default:
-					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-				}
-			}()
+	testnet.Serve(t, ln, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
 		}
-	}()
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\n\r\n"
+		switch req.URL.Path {
+		case "/status/407":
+			c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"lab\"\r\nContent-Length: 0\r\n\r\n"))
+		case "/status/503":
+			c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nbusy\n"))
+		case "/selfupdate/wuident.cab":
+			c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+		case "/reset":
+			fc := (&faults.TCPReset{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head) + 512)}}).WrapConn(c, func(string) {})
+			fc.Write([]byte(head))
+			fc.Write(bytes.Repeat([]byte("x"), 4096))
+		case "/reset0":
+			(&faults.TCPReset{}).WrapConn(c, func(string) {})
+		case "/fin":
+			fc := (&faults.TCPClose{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head) + 100)}}).WrapConn(c, func(string) {})
+			fc.Write([]byte(head))
+			fc.Write(bytes.Repeat([]byte("x"), 4096))
+		case "/stall":
+			select { // silent until the client gives up
+			case <-done:
+			case <-time.After(4 * time.Second):
+			}
+		case "/garbage":
+			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\r\n"))
+		default:
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+	})
+	t.Cleanup(func() { close(done) }) // runs before Serve's: a stalled handler returns
 	return ln.Addr().String()
 }
 

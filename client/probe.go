@@ -311,16 +311,8 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 		er.TLS.Skipped = "http"
 	}
 	// HTTP.
-	req := &request{Method: http.MethodGet, URL: u, Header: http.Header{}}
-	switch ep.Role {
-	case RoleScan:
-		req.Method = http.MethodPost
-		req.Header.Set("Content-Type", "text/xml; charset=utf-8")
-		req.Header.Set("SOAPAction", `"`+nsClient+`/GetConfig"`)
-		req.Body = envelope("GetConfig", nsClient, "<protocolVersion>"+protocolVersion+"</protocolVersion>")
-	case RoleFile:
-		req.Header.Set("Range", "bytes=0-1023")
-	}
+	method, header, body := ProbeRequest(ep.Role)
+	req := &request{Method: method, URL: u, Header: header, Body: body}
 	start = time.Now()
 	resp, err := s.t.do(ctx, req, s.proxiesFor(s.sys))
 	er.HTTP.Duration = Duration(time.Since(start))
@@ -355,7 +347,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 		case http.StatusOK:
 			er.Range = "ignored"
 			if ep.Class == ClassDownload {
-				verdict = &JobError{Stack: cfg.Download, URL: ep.URL, Attempts: 1, Err: &RangeError{Status: 200, Want: "bytes=0-1023"}}
+				verdict = &JobError{Stack: cfg.Download, URL: ep.URL, Attempts: 1, Err: &RangeError{Status: 200, Want: header.Get("Range")}}
 			}
 		default:
 			verdict = &TransportError{Phase: PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
@@ -371,6 +363,21 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 	}
 	er.HTTP.OK, er.Pass = true, true
 	return er
+}
+
+// ProbeRequest is how Probe requests an endpoint of the role: a scan
+// service is POSTed GetConfig (SOAP 1.1, reference 6.3), a file is asked
+// for its first KiB with a Range, a host gets a plain GET. The Windows
+// agent sends the same through the real WinHTTP.
+func ProbeRequest(role Role) (method string, header http.Header, body []byte) {
+	switch role {
+	case RoleScan:
+		return http.MethodPost, http.Header{"Content-Type": {"text/xml; charset=utf-8"}, "SOAPAction": {`"` + nsClient + `/GetConfig"`}},
+			envelope("GetConfig", nsClient, "<protocolVersion>"+protocolVersion+"</protocolVersion>")
+	case RoleFile:
+		return http.MethodGet, http.Header{"Range": {"bytes=0-1023"}}, nil
+	}
+	return http.MethodGet, http.Header{}, nil
 }
 
 // peekChain fetches the server's chain without verifying it, for the

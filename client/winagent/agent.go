@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -333,18 +335,14 @@ func pathOf(u string) string {
 	return "/"
 }
 
-// getConfigEnvelope is the SOAP 1.1 GetConfig request of reference 6.3,
-// sent to scan endpoints.
-const getConfigEnvelope = `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetConfig xmlns="http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService"><protocolVersion>1.8</protocolVersion></GetConfig></soap:Body></soap:Envelope>`
-
-// requestShape is how an endpoint is requested: method, extra headers
-// (CRLF-separated) and body, by role, as the emulated probe does.
+// requestShape is how an endpoint is requested: the emulated probe's
+// request (client.ProbeRequest) with its headers as WinHttpSendRequest
+// takes them, CRLF-separated.
 func requestShape(role client.Role) (method, headers string, body []byte) {
-	switch role {
-	case client.RoleScan:
-		return "POST", "Content-Type: text/xml; charset=utf-8\r\nSOAPAction: \"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService/GetConfig\"", []byte(getConfigEnvelope)
-	case client.RoleFile:
-		return "GET", "Range: bytes=0-1023", nil
+	method, h, body := client.ProbeRequest(role)
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(h)) {
+		lines = append(lines, k+": "+strings.Join(h[k], ", "))
 	}
-	return "GET", "", nil
+	return method, strings.Join(lines, "\r\n"), body
 }

@@ -104,8 +104,15 @@ func TestTargets(t *testing.T) {
 	if len(eps) != 2 || eps[0].Class != client.ClassSelfUpdate || eps[1].Class != "" {
 		t.Errorf("urls: %+v", eps)
 	}
-	if m, _, b := requestShape(client.RoleScan); m != "POST" || !strings.Contains(string(b), "<GetConfig") {
-		t.Errorf("scan shape: %s %s", m, b)
+	if m, h, b := requestShape(client.RoleScan); m != "POST" || !strings.Contains(string(b), "<GetConfig") ||
+		h != "Content-Type: text/xml; charset=utf-8\r\nSOAPAction: \"http://www.microsoft.com/SoftwareDistribution/Server/ClientWebService/GetConfig\"" {
+		t.Errorf("scan shape: %s %q %s", m, h, b)
+	}
+	if m, h, b := requestShape(client.RoleFile); m != "GET" || h != "Range: bytes=0-1023" || b != nil {
+		t.Errorf("file shape: %s %q %s", m, h, b)
+	}
+	if m, h, b := requestShape(client.RoleHost); m != "GET" || h != "" || b != nil {
+		t.Errorf("host shape: %s %q %s", m, h, b)
 	}
 }
 

@@ -8,9 +8,6 @@ import (
 	"github.com/wufault/wufault/client"
 )
 
-// SystemProxy needs Windows.
-func SystemProxy() (string, error) { return "", ErrUnsupported }
-
 // Probe needs Windows' winhttp.dll: elsewhere it reports ErrUnsupported
 // in the result's note, with stage "open".
 func Probe(ctx context.Context, ep client.Endpoint, o ProbeOptions) ProbeResult {

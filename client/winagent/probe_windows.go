@@ -55,9 +55,9 @@ type proxyInfo struct {
 	proxyBypass *uint16
 }
 
-// SystemProxy returns the WinHTTP default proxy configuration (what
+// systemProxy returns the WinHTTP default proxy configuration (what
 // `netsh winhttp show proxy` shows): "direct" or the proxy list.
-func SystemProxy() (string, error) {
+func systemProxy() (string, error) {
 	if err := procDefaultProxy.Find(); err != nil {
 		return "", err
 	}
@@ -125,7 +125,7 @@ func Probe(ctx context.Context, ep client.Endpoint, o ProbeOptions) (r ProbeResu
 		access, r.Proxy = accessTypeNamedProxy, "named: "+o.Proxy
 		proxyArg = windows.StringToUTF16Ptr(o.Proxy)
 	default:
-		sp, err := SystemProxy()
+		sp, err := systemProxy()
 		if err != nil {
 			sp = "unknown (" + err.Error() + ")"
 		}

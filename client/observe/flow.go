@@ -94,10 +94,9 @@ type Exchange struct {
 
 // stream is one direction's bytes: kept (up to a bound) until parsed.
 type stream struct {
-	buf    []byte
-	total  int64
-	gap    bool // bytes are missing: parsing stopped
-	capped bool
+	buf   []byte
+	total int64
+	gap   bool // bytes are missing: parsing stopped
 }
 
 type flowFactory struct{ a *analyzer }
@@ -267,13 +266,7 @@ func (f *Flow) ReassembledSG(sg reassembly.ScatterGather, ac reassembly.Assemble
 	}
 	room := f.a.o.MaxStreamBytes - len(st.buf)
 	if room < len(data) {
-		if !st.capped {
-			st.capped = true
-		}
-		if room < 0 {
-			room = 0
-		}
-		data = data[:room]
+		data = data[:max(room, 0)]
 	}
 	st.buf = append(st.buf, data...)
 	f.parse(who, ts)
@@ -393,7 +386,7 @@ func (f *Flow) finish(captureEnd time.Time) {
 			add(ex.StatusTime, SigProxyAuth, "server", "proxy", 0, 407, "407 "+ex.Reason+proxyAuthDetail(ex), ex)
 		case ex.Method == "CONNECT" && ex.Status >= 300:
 			add(ex.StatusTime, SigProxyDenied, "server", "proxy", 0, ex.Status, fmt.Sprintf("CONNECT %s answered %d %s", ex.Target, ex.Status, ex.Reason), ex)
-		case ex.SOAPFault && ex.Status >= 400 || ex.SOAPFault && ex.Status == 200:
+		case ex.SOAPFault && (ex.Status >= 400 || ex.Status == 200):
 			add(ex.StatusTime, SigHTTPSOAPFault, "server", "body", 0, ex.Status, fmt.Sprintf("%d %s with a SOAP Fault body", ex.Status, ex.Reason), ex)
 		case ex.Status >= 400:
 			add(ex.StatusTime, SigHTTPStatus, "server", "headers", 0, ex.Status, fmt.Sprintf("%d %s", ex.Status, ex.Reason), ex)

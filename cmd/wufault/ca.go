@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -104,7 +103,7 @@ creating the CA on first use. Windows imports either encoding from a .cer file:
 				fmt.Fprintln(a.stderr, "wufault: on the Windows client, save this as lab-ca.cer and run: certutil -addstore Root lab-ca.cer")
 				return nil
 			}
-			if err := writeFileAtomic(out, body); err != nil {
+			if err := simulate.WriteFileAtomic(out, body, 0o644); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "wrote %s; on the Windows client run: certutil -addstore Root %s\n", out, filepath.Base(out))
@@ -116,29 +115,4 @@ creating the CA on first use. Windows imports either encoding from a .cer file:
 
 	cmd.AddCommand(initCmd, export)
 	return cmd
-}
-
-// writeFileAtomic writes a public file (mode 0644) via a temporary file
-// and a rename, so a reader never sees half of it.
-func writeFileAtomic(path string, body []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".lab-ca-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(body); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/wufault/wufault/scenarios"
@@ -215,7 +214,7 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 		c.TLSMax = max(c.TLSMax, n)
 	}
 	for _, name := range p.CipherSuites {
-		id, ok := cipherSuiteID(name)
+		id, ok := scenarios.CipherSuiteID(name)
 		if !ok {
 			errs = append(errs, fmt.Errorf("cipher suite %q is not a Go cipher suite name", name))
 			continue
@@ -321,19 +320,14 @@ func mapProxy(field, v string, env Env) (string, error) {
 }
 
 func mapDNS(v string, env Env) (string, error) {
-	switch v {
-	case "lab":
+	addr, symbolic, err := scenarios.DNSServer(v)
+	switch {
+	case err != nil || !symbolic:
+		return addr, err
+	case v == "lab":
 		return envAddr("dns", v, env.DNS, "lab DNS")
-	case "healthy":
-		return envAddr("dns", v, env.HealthyDNS, "healthy resolver")
 	}
-	if _, _, err := net.SplitHostPort(v); err == nil {
-		return v, nil
-	}
-	if ip, err := netip.ParseAddr(strings.Trim(v, "[]")); err == nil {
-		return net.JoinHostPort(ip.String(), "53"), nil
-	}
-	return "", fmt.Errorf("dns %q is not lab, healthy, an address or host:port", v)
+	return envAddr("dns", v, env.HealthyDNS, "healthy resolver")
 }
 
 // scaled multiplies a timeout by the time scale; zero stays zero.

@@ -164,13 +164,3 @@ func crlFetcher(res *resolver, timeout time.Duration) func(ctx context.Context, 
 var tlsVersionNames = map[string]uint16{
 	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
 }
-
-// cipherSuiteID returns the ID of a suite by its Go name, secure or not.
-func cipherSuiteID(name string) (uint16, bool) {
-	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
-		if cs.Name == name {
-			return cs.ID, true
-		}
-	}
-	return 0, false
-}

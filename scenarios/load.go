@@ -175,6 +175,18 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 			d.add(d.line("profile.tls_versions", root.Line), fmt.Sprintf("profile.tls_versions[%d]", i), "%q is not a TLS version (1.0, 1.1, 1.2, 1.3)", v)
 		}
 	}
+	for i, v := range p.DNS {
+		if _, _, err := DNSServer(v); err != nil {
+			at := fmt.Sprintf("profile.dns[%d]", i)
+			d.add(d.line("profile.dns", root.Line), at, "%q is not lab, healthy, an IP address or host:port", v)
+		}
+	}
+	for i, name := range p.CipherSuites {
+		if _, ok := CipherSuiteID(name); !ok {
+			at := fmt.Sprintf("profile.cipher_suites[%d]", i)
+			d.add(d.line("profile.cipher_suites", root.Line), at, "%q is not a TLS cipher suite name (Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)", name)
+		}
+	}
 	for i, h := range p.Hosts {
 		if _, err := netip.ParseAddr(h.Address); err != nil && h.Address != "" {
 			at := fmt.Sprintf("profile.hosts[%d].address", i)

@@ -112,6 +112,8 @@ func TestLoadRejects(t *testing.T) {
 		"syntax":         {"name: a\nfaults: [\n", "x.yaml:2: invalid YAML"},
 		"duplicate key":  {"name: a\nname: b\n", `x.yaml:2: name: duplicate key (first on line 1)`},
 		"fault not map":  {"name: a\nfaults: [tcp.reset]\n", "x.yaml:2: faults[0]: want a fault"},
+		"bad dns":        {"name: a\nprofile:\n  dns: [lab, nowhere]\n", `x.yaml:3: profile.dns[1]: "nowhere" is not lab, healthy, an IP address or host:port`},
+		"bad cipher":     {"name: a\nprofile:\n  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA, TLS_MADE_UP]\n", `x.yaml:3: profile.cipher_suites[1]: "TLS_MADE_UP" is not a TLS cipher suite name`},
 		"bool as string": {"name: a\nprofile: {generation: true}\n", `x.yaml:2: profile.generation: want a string, got true`},
 		"unknown code":   {"name: a\nexpect: {code: 0x80071234}\n", "x.yaml:2: expect.code: 0x80071234 is not in the code catalog"},
 		"bad hex code":   {"name: a\nexpect: {code: 0xZZ}\n", "x.yaml:2: expect.code: "},

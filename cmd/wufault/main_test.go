@@ -148,3 +148,15 @@ func TestConfigLayers(t *testing.T) {
 		t.Errorf("flag did not override env: %d %q", status, errs)
 	}
 }
+
+func TestScenariosFixes(t *testing.T) {
+	out, _, status := runCmd(t, "scenarios", "fixes", "flush-dns", "reset-winhttp-proxy")
+	for _, w := range []string{"flush-dns: Flush the DNS client cache", "    ipconfig /flushdns", "    netsh winhttp reset proxy", "  in the lab: clears the client DNS cache"} {
+		if status != 0 || !strings.Contains(out, w) {
+			t.Errorf("status %d, output lacks %q:\n%s", status, w, out)
+		}
+	}
+	if _, errs, status := runCmd(t, "scenarios", "fixes", "flush-dsn"); status != 1 || !strings.Contains(errs, `no fix "flush-dsn"`) {
+		t.Errorf("unknown fix: %d %q", status, errs)
+	}
+}

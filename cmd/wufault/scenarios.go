@@ -55,5 +55,30 @@ func (a *app) scenariosCommand() *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "fixes [ID...]",
+		Short: "The documented fixes: the Windows commands and what each changes in the lab",
+		RunE: func(_ *cobra.Command, ids []string) error {
+			fixes := scenarios.Fixes
+			if len(ids) > 0 {
+				fixes = nil
+				for _, id := range ids {
+					f, ok := scenarios.LookupFix(id)
+					if !ok {
+						return failf("no fix %q; wufault scenarios fixes lists them", id)
+					}
+					fixes = append(fixes, f)
+				}
+			}
+			for _, f := range fixes {
+				fmt.Fprintf(a.stdout, "%s: %s\n", f.ID, f.Title)
+				for _, c := range f.Commands {
+					fmt.Fprintf(a.stdout, "    %s\n", c)
+				}
+				fmt.Fprintf(a.stdout, "  in the lab: %s\n\n", f.Effect)
+			}
+			return nil
+		},
+	})
 	return cmd
 }

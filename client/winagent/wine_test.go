@@ -154,14 +154,16 @@ func faultServer(t *testing.T) string {
 		if err != nil {
 			return
 		}
-		head := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\n\r\n"
+		// One request per connection: every answer says so, or WinHTTP may
+		// reuse a connection this server has already closed.
+		head := "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n"
 		switch req.URL.Path {
 		case "/status/407":
-			c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"lab\"\r\nContent-Length: 0\r\n\r\n"))
+			c.Write([]byte("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"lab\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 		case "/status/503":
-			c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\n\r\nbusy\n"))
+			c.Write([]byte("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n"))
 		case "/selfupdate/wuident.cab":
-			c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+			c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 		case "/reset":
 			fc := (&faults.TCPReset{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head) + 512)}}).WrapConn(c, func(string) {})
 			fc.Write([]byte(head))
@@ -180,7 +182,7 @@ func faultServer(t *testing.T) string {
 		case "/garbage":
 			c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n\r\n"))
 		default:
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
 		}
 	})
 	t.Cleanup(func() { close(done) }) // runs before Serve's: a stalled handler returns

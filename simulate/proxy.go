@@ -49,6 +49,7 @@ type proxyService struct {
 	gp      *goproxy.ProxyHttpServer
 	tr      *http.Transport
 	up      *upstream
+	origins *originPool // the splicing exchange's origin connections
 
 	// parker holds the origin side of tunnels before the origin's first
 	// bytes (nil: two goroutines per tunnel from the start).
@@ -119,6 +120,8 @@ func (w *World) startProxy(addr string) (service, error) {
 	gp.NonproxyHandler = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "wufault proxy: send absolute-URI requests or CONNECT", http.StatusBadRequest)
 	})
+	p.origins = newOriginPool(p.up.dialDirect, func() time.Duration { return p.tr.ResponseHeaderTimeout })
+	gp.OnRequest().DoFunc(p.useSplicer)
 	gp.OnResponse().DoFunc(p.upstreamFailure)
 	p.gp = gp
 
@@ -156,8 +159,10 @@ func (p *proxyService) Close() error {
 		c.kill()
 	}
 	p.tr.CloseIdleConnections()
+	p.origins.closeIdle(false)
 	p.wait()
 	p.tr.CloseIdleConnections()
+	p.origins.closeIdle(true)
 	if p.parker != nil {
 		p.parker.Close()
 	}
@@ -263,6 +268,10 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	pw.rules = rules
 	h := w.wrapHTTP(act, ev, p.gp)
+	if tun == nil && h == http.Handler(p.gp) && p.spliceable(r) {
+		// No http.* rule sees this answer: its body may be spliced.
+		r = r.WithContext(context.WithValue(r.Context(), spliceKey{}, struct{}{}))
+	}
 	if tun != nil {
 		h.ServeHTTP(pw, r)
 		return

@@ -278,7 +278,27 @@ func (p *phaseWriter) Write(b []byte) (int, error) {
 
 // ReadFrom copies a body (goproxy's io.Copy of the origin's answer) in
 // large slices: one read and one write per 128 KiB instead of per 32 KiB.
+// An origin socket (spliceBody.WriteTo) goes to net/http's own ReadFrom
+// when no body-phase rule waits for the first byte: it reaches
+// faultConn.ReadFrom, which splices unless a rule is armed on the path.
 func (p *phaseWriter) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok && len(p.rules.body) == 0 {
+		if _, sock := lr.R.(*net.TCPConn); sock {
+			if rf, ok := p.ResponseWriter.(io.ReaderFrom); ok {
+				if p.status == 0 {
+					p.WriteHeader(http.StatusOK)
+				}
+				p.armedB = true
+				bare := p.fc.top.Load() == nil // no rule on the path: faultConn.ReadFrom splices
+				n, err := rf.ReadFrom(r)
+				p.bytes += n
+				if bare {
+					p.w.metrics.spliced.Add(float64(n))
+				}
+				return n, err
+			}
+		}
+	}
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	return io.CopyBuffer(writerOnly{p}, r, *bp)

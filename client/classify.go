@@ -310,6 +310,10 @@ var wuaRules = func() []Rule {
 			match: as[*CabError](nil)},
 		Rule{Name: "invalid-redirector-cab", Classes: []Class{ClassRedirector}, Code: 0x80245001, Confidence: "low", Source: "[WUERR] (row 24, inferred)",
 			match: as[*CabError](nil)},
+		Rule{Name: "sls-invalid", Classes: []Class{ClassRedirector}, Code: 0x8024500B, Confidence: "low", Source: "[WUERR] WU_E_REDIRECTOR_SLS_GENERIC_ERROR (inferred)",
+			match: as[*SLSError](nil)},
+		Rule{Name: "same-redirector-id", Classes: []Class{ClassRedirector}, Code: 0x8024502D, Confidence: "low", Source: "[WUERR] WU_E_PT_SAME_REDIR_ID; seed 002 (recovery after a failed scan, inferred)",
+			match: is(ErrSameRedirectorID)},
 	)
 	return rules
 }()

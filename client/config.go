@@ -36,6 +36,11 @@ type Env struct {
 	// ServerHTTPS is the emulator over HTTPS, the profile value
 	// "lab-https" of server.
 	ServerHTTPS string
+	// Alternate is the lab's alternate download server
+	// (UpdateServiceUrlAlternate), the profile value "lab" of
+	// alternate_download_server: the emulator's HTTP port under its own
+	// name ("http://content.wsus.lab:41234").
+	Alternate string
 	// LabCA is the lab CA, trusted only with trust_lab_ca or after the
 	// trust-lab-ca fix.
 	LabCA *x509.Certificate
@@ -84,6 +89,9 @@ type Config struct {
 	Generation Generation
 	// Server is the WUServer policy URL; empty means Microsoft Update.
 	Server string
+	// AlternateServer is the UpdateServiceUrlAlternate policy URL: WSUS
+	// content is downloaded from it ("" none).
+	AlternateServer string
 	// Proxy is the configured WinHTTP system proxy list ("" direct).
 	Proxy string
 	// UserProxy is the IE/user proxy list ("" none).
@@ -146,6 +154,11 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 	var err error
 	if c.Server, err = mapServer(server, env); err != nil {
 		errs = append(errs, err)
+	}
+	if p.AlternateDownloadServer != nil {
+		if c.AlternateServer, err = mapAlternate(*p.AlternateDownloadServer, env); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	proxy := "lab"
 	if p.Proxy != nil {
@@ -290,6 +303,13 @@ func mapServer(v string, env Env) (string, error) {
 		return envAddr("server", v, env.Server, "lab WSUS")
 	case "lab-https":
 		return envAddr("server", v, env.ServerHTTPS, "lab WSUS over HTTPS")
+	}
+	return v, nil
+}
+
+func mapAlternate(v string, env Env) (string, error) {
+	if v == "lab" {
+		return envAddr("alternate_download_server", v, env.Alternate, "lab alternate download server")
 	}
 	return v, nil
 }

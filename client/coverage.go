@@ -77,6 +77,8 @@ var beyondSection4 = map[string]string{
 	"soap-fault-must-understand": "ATL SOAP_E_MUST_UNDERSTAND (reference 2.2)",
 	"soap-fault-unknown":         "ATL SOAP_E_UNK, a fault code ATL does not know (reference 2.2)",
 	"no-file-url":                "a file without a URL, WU_E_DM_URLNOTAVAILABLE (reference 2.5)",
+	"sls-invalid":                "an SLS answer the client cannot read, WU_E_REDIRECTOR_SLS_GENERIC_ERROR (reference 2.4)",
+	"same-redirector-id":         "redirector recovery returning the same redirectorId, WU_E_PT_SAME_REDIR_ID (reference 2.2; seed 002)",
 }
 
 // Coverage returns how the client covers every row of section 4, in

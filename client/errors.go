@@ -222,6 +222,21 @@ type CabError struct {
 func (e *CabError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *CabError) Unwrap() error { return e.Err }
 
+// SLSError is an SLS discovery answer the client cannot read (not XML, or
+// no client web service URL in it).
+type SLSError struct {
+	URL string
+	Err error
+}
+
+func (e *SLSError) Error() string { return "SLS answer " + e.URL + ": " + e.Err.Error() }
+func (e *SLSError) Unwrap() error { return e.Err }
+
+// ErrSameRedirectorID is the legacy client's redirector recovery getting
+// back the redirectorId it already had: the redirector cannot send it
+// elsewhere (WU_E_PT_SAME_REDIR_ID).
+var ErrSameRedirectorID = errors.New("redirector recovery returned the same redirectorId")
+
 // ErrMaxRoundTrips is returned when SyncUpdates keeps answering Truncated
 // past WUA's limit of 200 round trips.
 var ErrMaxRoundTrips = errors.New("exceeded max server round trips")

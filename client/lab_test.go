@@ -3,6 +3,8 @@ package client_test
 import (
 	"context"
 	"net"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +39,7 @@ func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manua
 	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, Logger: testLogger(t), Clock: clock}
 	if _, p, err := net.SplitHostPort(a.UpstreamHTTP); err == nil {
 		env.Server = "http://wsus.lab:" + p
+		env.Alternate = "http://content.wsus.lab:" + p
 	}
 	if _, p, err := net.SplitHostPort(a.UpstreamHTTPS); err == nil {
 		env.ServerHTTPS = "https://wsus.lab:" + p
@@ -149,13 +152,41 @@ func TestLabMicrosoftUpdate(t *testing.T) {
 	p := scenarios.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
-	if r.Updates == 0 || r.Downloaded == 0 || r.Observations[0].Call != "GetConfig" ||
-		r.Observations[0].URL != "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx" {
+	if r.Updates == 0 || r.Downloaded == 0 || r.Observations[0].Call != "SLS" || r.Observations[0].Class != client.ClassRedirector ||
+		!strings.HasPrefix(r.Observations[0].URL, "https://sls.update.microsoft.com/SLS/") ||
+		r.Observations[1].Call != "GetConfig" || r.Observations[1].URL != "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx" {
 		t.Errorf("modern Microsoft Update flow\n%s", dumpResult(t, r))
 	}
+	wantHosts(t, r, client.ClassDownload, "download.windowsupdate.com", "tlu.dl.delivery.mp.microsoft.com")
 	p.Proxy = ptr("")
 	r = run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x80072EFD")
+}
+
+// wantHosts checks that the requests of a class went to exactly these
+// hosts: the client followed the URLs the server handed it.
+func wantHosts(t *testing.T, r *client.Result, class client.Class, hosts ...string) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, o := range r.Observations {
+		if o.Class != class {
+			continue
+		}
+		u, err := url.Parse(o.URL)
+		if err != nil {
+			t.Fatalf("observation URL %q: %v", o.URL, err)
+		}
+		got[u.Hostname()] = true
+	}
+	for _, h := range hosts {
+		if !got[h] {
+			t.Errorf("no %s request to %s; hosts %v\n%s", class, h, got, dumpResult(t, r))
+		}
+		delete(got, h)
+	}
+	if len(got) > 0 {
+		t.Errorf("%s requests to other hosts %v\n%s", class, got, dumpResult(t, r))
+	}
 }
 
 // The legacy Microsoft Update flow starts at wuredir.cab over HTTP.
@@ -167,4 +198,69 @@ func TestLabMicrosoftUpdateLegacy(t *testing.T) {
 	if r.Observations[0].Call != "wuredir.cab" || r.Observations[0].Class != client.ClassRedirector {
 		t.Errorf("legacy flow\n%s", dumpResult(t, r))
 	}
+	wantHosts(t, r, client.ClassRedirector, "update.microsoft.com")
+	wantHosts(t, r, client.ClassSelfUpdate, "www.update.microsoft.com")
+	wantHosts(t, r, client.ClassScan, "fe2.update.microsoft.com")
+	wantHosts(t, r, client.ClassDownload, "download.windowsupdate.com")
+}
+
+// Each role's host can be faulted alone: a content host that does not
+// resolve fails the BITS job with the raw 0x80072EE7 after a successful
+// scan (reference row 1, download column); the scan's own host is
+// untouched. The client reaches the content host around the proxy
+// (bypass list), so it resolves the name itself.
+func TestLabContentHostAlone(t *testing.T) {
+	w, env, _ := startLab(t, "http", "https")
+	w.Activate("content host", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: download.windowsupdate.com}}"))
+	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient(),
+		Bypass: []string{"*.windowsupdate.com"}}
+	r := run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x80072EE7")
+	if r.Class != client.ClassDownload || r.Updates == 0 || r.Failed == nil || r.Failed.JobCode.Hex() != "0x80072EE7" {
+		t.Errorf("want a download failure after the scan\n%s", dumpResult(t, r))
+	}
+	// The same fault with the content host reached through the proxy: no
+	// client-side lookup, the download succeeds.
+	p.Bypass = nil
+	wantCode(t, run(t, newMachine(t, p, env)), "0x00000000")
+}
+
+// WSUS with an alternate download server: content comes from it, and a
+// fault on its name alone fails only the download.
+func TestLabAlternateDownloadServer(t *testing.T) {
+	w, env, _ := startLab(t, "http")
+	p := scenarios.Profile{AlternateDownloadServer: ptr("lab"), Proxy: ptr(""), Timeouts: patient()}
+	r := run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x00000000")
+	wantHosts(t, r, client.ClassDownload, "content.wsus.lab")
+	wantHosts(t, r, client.ClassScan, "wsus.lab")
+	w.Activate("alternate host", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: content.wsus.lab}}"))
+	r = run(t, newMachine(t, p, env))
+	if r.Class != client.ClassDownload || r.Updates == 0 {
+		t.Errorf("want a download failure after the scan\n%s", dumpResult(t, r))
+	}
+}
+
+// A legacy client whose redirector sends it to a client web service that
+// fails on the network downloads the redirector cab again (recovery); the
+// same redirectorId ends the session with 0x8024502D. A WSUS client makes
+// no recovery.
+func TestLabRedirectorRecovery(t *testing.T) {
+	w, env, _ := startLab(t, "http", "https")
+	w.Activate("fe2 down", 1, loadFaults(t, "- {kind: tls.reset, match: {host: fe2.update.microsoft.com}}"))
+	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
+	r := run(t, newMachine(t, p, env))
+	wantCode(t, r, "0x8024502D")
+	redirs := 0
+	for _, o := range r.Observations {
+		if o.Call == "wuredir.cab" {
+			redirs++
+		}
+	}
+	if r.Class != client.ClassRedirector || redirs != 2 {
+		t.Errorf("want two redirector downloads, then the recovery's failure\n%s", dumpResult(t, r))
+	}
+	w.Activate("wsus down", 1, loadFaults(t, "- {kind: tcp.reset, at: headers, match: {host: wsus.lab}}"))
+	r = run(t, newMachine(t, scenarios.Profile{Generation: "legacy", Timeouts: patient()}, env))
+	wantCode(t, r, "0x80072EFE")
 }

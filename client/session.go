@@ -33,10 +33,13 @@ const (
 )
 
 // Microsoft Update endpoints (reference wu-codes.md 6.2). The modern flow
-// starts at the fe3 scan URL that the SLS redirector names ([L-WUTS]);
-// the SLS request itself is not emulated because the lab emulator does
-// not serve it. The legacy flow starts at wuredir.cab.
+// starts with the SLS discovery request and goes to the client web service
+// it names ([L-2F8F], [L-WUTS]); the legacy flow starts at wuredir.cab and
+// follows the URLs in it. Content comes from the URLs the client web
+// service hands out. muModernClient is used when the SLS answer names no
+// client web service URL the client can use.
 const (
+	muSLS            = "https://sls.update.microsoft.com/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10.0.19045.0/0?CH=531&L=en-US&P=&PT=0x7&WUA=10.0.19041.3636"
 	muModernClient   = "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx"
 	muLegacyRedir    = "http://update.microsoft.com/v6/windowsupdate/redir/wuredir.cab"
 	muLegacyClient   = "https://fe2.update.microsoft.com/v6/ClientWebService/client.asmx"
@@ -67,6 +70,9 @@ type session struct {
 	authURL    *url.URL
 	reportURL  *url.URL
 	selfURL    *url.URL
+	altURL     *url.URL // UpdateServiceUrlAlternate: where WSUS content is downloaded from
+	redirURL   *url.URL // the legacy redirector cab, for recovery
+	redirID    int      // its redirectorId
 	config     configResponse
 	ck         cookie
 	maxExt     int
@@ -345,7 +351,7 @@ func (s *session) run(ctx context.Context) error {
 		}
 	}
 	if err := s.handshake(ctx); err != nil {
-		return err
+		return s.recoverRedirector(ctx, err)
 	}
 	if s.config.Result.IsRegistrationRequired {
 		err := s.scanCall(ctx, "RegisterComputer", func() string {
@@ -389,23 +395,100 @@ func (s *session) locate(ctx context.Context) error {
 		s.authURL = u.JoinPath("SimpleAuthWebService", "SimpleAuth.asmx")
 		s.reportURL = u.JoinPath("ReportingWebService", "ReportingWebService.asmx")
 		s.selfURL = u.JoinPath("selfupdate", "wuident.cab")
+		if s.cfg.AlternateServer != "" {
+			alt, err := parseServerURL(s.cfg.AlternateServer)
+			if err != nil {
+				o := s.record(attempt{class: ClassDownload, call: "UpdateServiceUrlAlternate", url: s.cfg.AlternateServer, start: time.Now()}, nil,
+					&TransportError{URL: s.cfg.AlternateServer, Err: err})
+				return s.failed(o)
+			}
+			s.altURL = alt
+		}
 		return nil
 	}
 	if s.cfg.Generation == Modern {
-		s.clientURL, _ = url.Parse(muModernClient)
-		s.authURL = s.clientURL.ResolveReference(&url.URL{Path: "/SimpleAuthWebService/SimpleAuth.asmx"})
-		return nil
+		return s.discover(ctx)
 	}
-	redir, _ := url.Parse(muLegacyRedir)
-	var doc struct {
-		Client     urlAttr `xml:"ClientServer"`
-		SimpleAuth urlAttr `xml:"SimpleAuthServer"`
-		SelfUpdate urlAttr `xml:"SelfUpdate"`
-	}
-	_, err := s.fetchCab(ctx, ClassRedirector, redir, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) })
+	s.redirURL, _ = url.Parse(muLegacyRedir)
+	var doc wuredirDoc
+	_, err := s.fetchCab(ctx, ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) })
 	if err != nil {
 		return err
 	}
+	s.follow(doc)
+	return nil
+}
+
+// wuredirDoc is what the client reads in wuredir.xml.
+type wuredirDoc struct {
+	ID         int     `xml:"redirectorId,attr"`
+	Client     urlAttr `xml:"ClientServer"`
+	SimpleAuth urlAttr `xml:"SimpleAuthServer"`
+	SelfUpdate urlAttr `xml:"SelfUpdate"`
+}
+
+// discover asks SLS where the client web service is (Windows 10+:
+// "SLS Making request with URL HTTPS://sls.update.microsoft.com/SLS/…",
+// [L-2F8F], [L-2EFE]) and goes there.
+func (s *session) discover(ctx context.Context) error {
+	u, _ := url.Parse(muSLS)
+	req := &request{Method: http.MethodGet, URL: u, Header: http.Header{}}
+	resp, a, err := s.fetch(ctx, ClassRedirector, "SLS", req, false)
+	var doc struct {
+		Client urlAttr `xml:"ClientServer"`
+	}
+	if err == nil {
+		if resp.Status != http.StatusOK {
+			err = resp.statusError()
+		} else if xerr := xml.Unmarshal(resp.Body, &doc); xerr != nil {
+			err = &SLSError{URL: a.url, Err: xerr}
+		} else if cu, perr := url.Parse(doc.Client.URL); perr != nil || cu.Host == "" || cu.Scheme != "https" {
+			err = &SLSError{URL: a.url, Err: fmt.Errorf("no https client web service URL (got %q)", doc.Client.URL)}
+		}
+	}
+	o := s.record(a, resp, err)
+	if err != nil {
+		return s.failed(o)
+	}
+	s.clientURL = mustURL(doc.Client.URL, muModernClient)
+	s.authURL = s.clientURL.ResolveReference(&url.URL{Path: "/SimpleAuthWebService/SimpleAuth.asmx"})
+	return nil
+}
+
+// recoverRedirector is the legacy client's redirector recovery after the
+// handshake failed on the network: it downloads wuredir.cab again, and
+// when the redirectorId is the one it already had, the redirector cannot
+// send it anywhere else: WU_E_PT_SAME_REDIR_ID becomes the session's
+// code ([WUERR]; seed 002 lists 0x8024502D beside the proxy errors). A
+// WSUS-managed client does no recovery (WU_E_PT_NO_MANAGED_RECOVER). A new
+// redirectorId sends the client to the new URLs once.
+func (s *session) recoverRedirector(ctx context.Context, cause error) error {
+	if s.redirURL == nil || s.base != nil || !transportCause(cause) {
+		return cause
+	}
+	s.log.Debug("client: redirector recovery", "after", cause)
+	var doc wuredirDoc
+	if _, err := s.fetchCab(ctx, ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) }); err != nil {
+		return cause
+	}
+	if doc.ID != s.redirID {
+		s.follow(doc)
+		s.redirURL = nil // recover once
+		s.fail = nil
+		if err := s.handshake(ctx); err != nil {
+			return err
+		}
+		return nil
+	}
+	o := s.record(attempt{class: ClassRedirector, call: "redirector recovery", method: http.MethodGet, url: s.redirURL.String(), start: time.Now()},
+		nil, ErrSameRedirectorID)
+	s.fail = &o
+	return o.Err
+}
+
+// follow takes the service URLs a redirector document names.
+func (s *session) follow(doc wuredirDoc) {
+	s.redirID = doc.ID
 	s.clientURL = mustURL(doc.Client.URL, muLegacyClient)
 	s.authURL = mustURL(doc.SimpleAuth.URL, s.clientURL.ResolveReference(&url.URL{Path: "/SimpleAuthWebService/SimpleAuth.asmx"}).String())
 	if doc.SelfUpdate.URL != "" {
@@ -413,7 +496,6 @@ func (s *session) locate(ctx context.Context) error {
 	} else {
 		s.selfURL = mustURL(muLegacySelfBase+"/wuident.cab", "")
 	}
-	return nil
 }
 
 type urlAttr struct {
@@ -603,6 +685,7 @@ func (s *session) extended(ctx context.Context) error {
 			locs[strings.TrimSpace(l.FileDigest)] = strings.TrimSpace(l.URL)
 		}
 	}
+	defer s.alternate()
 	var missing []string
 	for i := range s.files {
 		if u, ok := locs[s.files[i].Digest]; ok {
@@ -636,6 +719,26 @@ func (s *session) extended(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// alternate sends the downloads of files on the WSUS server to the
+// alternate download server when policy names one
+// (UpdateServiceUrlAlternate, "Set the alternate download server":
+// Windows Update downloads the files from it instead of the intranet
+// update service).
+func (s *session) alternate() {
+	if s.altURL == nil {
+		return
+	}
+	for i := range s.files {
+		u, err := url.Parse(s.files[i].URL)
+		if err != nil || !strings.EqualFold(u.Host, s.base.Host) {
+			continue
+		}
+		u.Scheme, u.Host = s.altURL.Scheme, s.altURL.Host
+		u.Path = strings.TrimSuffix(s.altURL.Path, "/") + u.Path
+		s.files[i].URL = u.String()
+	}
 }
 
 // report sends ReportEventBatch with the outcome: detection succeeded

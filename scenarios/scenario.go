@@ -86,6 +86,10 @@ type Profile struct {
 	// Server is the WUServer policy URL; empty means Microsoft Update. "lab"
 	// is the world's WSUS emulator over HTTP, "lab-https" over HTTPS.
 	Server *string `yaml:"server,omitempty"`
+	// AlternateDownloadServer is the UpdateServiceUrlAlternate policy URL
+	// (with a WUServer): content is downloaded from it instead of the WSUS
+	// server. "lab" is the world's emulator under the name content.wsus.lab.
+	AlternateDownloadServer *string `yaml:"alternate_download_server,omitempty"`
 	// Proxy is the WinHTTP system proxy: "lab" (the world's proxy by
 	// address), "lab-name" (the same by the name proxy.lab, resolved through
 	// the client's DNS), "dead" (an address where nothing listens), ""

@@ -107,7 +107,8 @@ func (s *upstreamPort) Close() error {
 func (w *World) emulator() (*wsus.Server, error) {
 	w.emuOnce.Do(func() {
 		w.emu, w.emuErr = wsus.New(wsus.Options{
-			Logger: w.log.With("service", "wsus"),
+			Logger:      w.log.With("service", "wsus"),
+			ContentPort: func() int { return portOf(w.addr("upstream-http")) },
 			OnReport: func(r wsus.Report) {
 				c := codes.Code(r.Win32HResult)
 				w.journal.Add(Event{Kind: EventReport, Scenario: w.Active().Name, Service: "wsus", Client: r.ComputerDNSName,

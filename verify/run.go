@@ -118,6 +118,7 @@ func startLab(ctx context.Context, o Options) (*lab, error) {
 		HealthyDNS:  l.healthy.Addrs().DNS,
 		Server:      "http://wsus.lab:" + httpPort,
 		ServerHTTPS: "https://wsus.lab:" + httpsPort,
+		Alternate:   "http://content.wsus.lab:" + httpPort,
 		LabCA:       ca.Certificate(),
 		Clock:       l.clock,
 		Logger:      log,

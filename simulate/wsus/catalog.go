@@ -101,6 +101,7 @@ func (s *Server) build(n int) error {
 
 	s.byRev = make(map[int]*revision, 2*n)
 	s.content = make(map[string]*blob, n)
+	s.contentIdx = make(map[string]int, n)
 	used := map[int]bool{}
 	nextID := func(base int) int {
 		for {
@@ -145,6 +146,7 @@ func (s *Server) build(n int) error {
 		key := contentKey(f.SHA1)
 		f.Path = "/Content/" + key[len(key)-2:] + "/" + key + ".cab"
 		s.content[key] = newBlob(key+".cab", cab.Bytes())
+		s.contentIdx[key] = i
 		u.Files = []File{f}
 		s.catalog = append(s.catalog, u)
 
@@ -193,8 +195,18 @@ func contentKey(sum [sha1.Size]byte) string { return strings.ToUpper(hex.EncodeT
 // lookupContent finds /Content/XX/<SHA-1>.<ext> under any prefix, case-insensitive,
 // XX being the digest's last byte ([MS-WUSP] content directory; observed paths in
 // reference wu-codes.md 6.1).
+// Under Microsoft Update's content paths (/…/msdownload/update/software/…/
+// and /filestreamingservice/files/) the file is <SHA-1>.cab alone.
 func (s *Server) lookupContent(p string) (*blob, bool) {
 	segs := strings.Split(p, "/")
+	if lp := strings.ToLower(p); strings.Contains(lp, "/msdownload/update/software/") || strings.HasPrefix(lp, "/filestreamingservice/files/") {
+		file := segs[len(segs)-1]
+		if len(file) != 44 || !strings.EqualFold(file[40:], ".cab") {
+			return nil, false
+		}
+		b, ok := s.content[strings.ToUpper(file[:40])]
+		return b, ok
+	}
 	if len(segs) < 4 || !strings.EqualFold(segs[len(segs)-3], "content") {
 		return nil, false
 	}
@@ -299,28 +311,55 @@ func (s *Server) wuidentTxt() []byte {
 // service URLs under base. The element names are this emulator's (the real
 // schema is not in our references); the document is well-formed XML.
 type wuredirXML struct {
-	XMLName    xml.Name `xml:"wuredir"`
-	Client     urlAttr  `xml:"ClientServer"`
-	SimpleAuth urlAttr  `xml:"SimpleAuthServer"`
-	Reporting  urlAttr  `xml:"ReportingServer"`
-	SelfUpdate urlAttr  `xml:"SelfUpdate"`
-	Content    urlAttr  `xml:"ContentServer"`
+	XMLName xml.Name `xml:"wuredir"`
+	// RedirectorID is the document's redirectorId: a client that recovers
+	// by downloading the cab again expects a new one ([WUERR]
+	// WU_E_PT_SAME_REDIR_ID).
+	RedirectorID int     `xml:"redirectorId,attr,omitempty"`
+	Client       urlAttr `xml:"ClientServer"`
+	SimpleAuth   urlAttr `xml:"SimpleAuthServer"`
+	Reporting    urlAttr `xml:"ReportingServer"`
+	SelfUpdate   urlAttr `xml:"SelfUpdate"`
+	Content      urlAttr `xml:"ContentServer"`
 }
 
 type urlAttr struct {
 	URL string `xml:"URL,attr"`
 }
 
+// wuredirFor is the redirector cab for the client that sent r: Microsoft
+// Update's role hosts (fe2 for the v6 services, www.update.microsoft.com
+// for self-update, download.windowsupdate.com for content) when it called a
+// Microsoft name, else the server's own URLs under the name it called.
+func (s *Server) wuredirFor(r *http.Request) []byte {
+	if s.opts.ContentBaseURL != "" || !MicrosoftHost(requestHost(r)) {
+		return s.wuredirCAB(s.baseURL(r))
+	}
+	fe2 := "https://" + HostFE2 + "/v6"
+	return s.cabOf(wuredirXML{
+		RedirectorID: RedirectorID,
+		Client:       urlAttr{fe2 + "/ClientWebService/client.asmx"},
+		SimpleAuth:   urlAttr{fe2 + "/SimpleAuthWebService/SimpleAuth.asmx"},
+		Reporting:    urlAttr{fe2 + "/ReportingWebService/ReportingWebService.asmx"},
+		SelfUpdate:   urlAttr{"https://" + HostSelfUpdate + "/v11/3/legacy/windowsupdate/selfupdate"},
+		Content:      urlAttr{"http://" + HostDownload},
+	})
+}
+
 // wuredirCAB builds wuredir.cab for one base URL; the output depends only on the
 // base URL.
 func (s *Server) wuredirCAB(base string) []byte {
-	doc := wuredirXML{
+	return s.cabOf(wuredirXML{
 		Client:     urlAttr{base + "/ClientWebService/client.asmx"},
 		SimpleAuth: urlAttr{base + "/SimpleAuthWebService/SimpleAuth.asmx"},
 		Reporting:  urlAttr{base + "/ReportingWebService/ReportingWebService.asmx"},
 		SelfUpdate: urlAttr{base + "/selfupdate"},
 		Content:    urlAttr{base + "/Content"},
-	}
+	})
+}
+
+// cabOf packs a redirector document into wuredir.cab.
+func (s *Server) cabOf(doc wuredirXML) []byte {
 	body, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		panic(fmt.Sprintf("wsus: marshal wuredir.xml: %v", err)) // static types: cannot fail

@@ -544,7 +544,6 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 	}
 	var res extendedResult
 	var outOfScope []int
-	base := s.baseURL(r)
 	seen := map[string]bool{}
 	for _, id := range req.RevisionIDs {
 		rv := s.byRev[id]
@@ -562,7 +561,7 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 		for _, f := range rv.files {
 			if d := f.Digest(); !seen[d] {
 				seen[d] = true
-				res.FileLocations.Items = append(res.FileLocations.Items, fileLocation{FileDigest: d, URL: base + f.Path})
+				res.FileLocations.Items = append(res.FileLocations.Items, fileLocation{FileDigest: d, URL: s.fileURL(r, contentKey(f.SHA1))})
 			}
 		}
 	}
@@ -600,7 +599,6 @@ func (s *Server) getFileLocations(q *soapRequest, r *http.Request, c *Call) (any
 		return nil, wsusFault(InvalidParameters, "fileDigests is required")
 	}
 	res := fileLocationsResult{NewCookie: s.newCookie(ck.clientID)}
-	base := s.baseURL(r)
 	for _, d := range req.FileDigests.Digests {
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(d))
 		if err != nil || len(raw) != 20 {
@@ -610,7 +608,7 @@ func (s *Server) getFileLocations(q *soapRequest, r *http.Request, c *Call) (any
 		if _, ok := s.content[key]; ok {
 			res.FileLocations.Items = append(res.FileLocations.Items, fileLocation{
 				FileDigest: base64.StdEncoding.EncodeToString(raw),
-				URL:        base + "/Content/" + key[38:] + "/" + key + ".cab",
+				URL:        s.fileURL(r, key),
 			})
 		}
 	}

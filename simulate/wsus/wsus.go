@@ -50,6 +50,11 @@ type Options struct {
 	// (FileLocations, wuredir.xml). Empty: the scheme and Host of each request, so
 	// the client downloads from the name it used for the SOAP call.
 	ContentBaseURL string
+	// ContentPort, if set, gives the port written into Microsoft Update
+	// content URLs (download.windowsupdate.com, *.dl.delivery.mp.microsoft.com)
+	// when it is not 80: the lab's own HTTP port, so that a client reaching
+	// the content host without the proxy finds the emulator there.
+	ContentPort func() int
 	// Registration sets GetConfig's IsRegistrationRequired: the client must then
 	// call RegisterComputer before SyncUpdates, or gets a RegistrationRequired fault.
 	Registration bool
@@ -106,9 +111,12 @@ type Server struct {
 	catalog []Update
 	byRev   map[int]*revision
 	content map[string]*blob // key: uppercase hex SHA-1
-	wuident *blob
-	version *blob // wusserverversion.xml
-	ident   serverIdentity
+	// contentIdx is each content file's update index, for the content
+	// host a Microsoft Update client is sent to.
+	contentIdx map[string]int
+	wuident    *blob
+	version    *blob // wusserverversion.xml
+	ident      serverIdentity
 
 	faults atomic.Uint64 // fault ID counter
 
@@ -206,6 +214,7 @@ const (
 	routeVersion       = "/clientwebservice/wusserverversion.xml"
 	routeWuident       = "/selfupdate/wuident.cab"
 	routeWuredir       = "/wuredir.cab"
+	routeSLS           = "/sls/"
 )
 
 // ServeHTTP routes on the path alone (never on Host): the SOAP services, the
@@ -232,7 +241,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case strings.HasSuffix(lp, routeWuident):
 		s.serveBlob(rw, r, s.wuident, cabType)
 	case strings.HasSuffix(lp, routeWuredir):
-		s.serveStatic(rw, r, "wuredir.cab", cabType, s.wuredirCAB(s.baseURL(r)))
+		s.serveStatic(rw, r, "wuredir.cab", cabType, s.wuredirFor(r))
+	case strings.HasPrefix(lp, routeSLS):
+		s.serveSLS(rw, r)
 	default:
 		if b, ok := s.lookupContent(p); ok {
 			s.serveBlob(rw, r, b, cabType)

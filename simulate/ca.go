@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1" // Windows names certificates by their SHA-1 thumbprint
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -288,6 +289,10 @@ func (c *CA) PEM() []byte {
 
 // DER returns the CA certificate, DER-encoded (a .cer file for certutil).
 func (c *CA) DER() []byte { return slices.Clone(c.cert.Raw) }
+
+// Thumbprint is the certificate's SHA-1 hash in upper-case hex, as
+// Windows shows it and as certutil -delstore accepts it.
+func (c *CA) Thumbprint() string { return fmt.Sprintf("%X", sha1.Sum(c.cert.Raw)) }
 
 // KeyPath is the key file ("" for a CA in memory).
 func (c *CA) KeyPath() string {

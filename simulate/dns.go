@@ -333,6 +333,7 @@ type dnsExchange struct {
 	s      *dnsService
 	start  time.Time
 	client string // the client's address, for the journal
+	scen   string // the scenario whose rules fired on the query
 	host   string // lowercase, no trailing dot
 	qtype  string // "A", "AAAA", …
 	qt     uint16
@@ -391,7 +392,8 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 	}
 	q := r.Question[0]
 	x.host, x.qt, x.qtype = normName(q.Name), q.Qtype, qtypeString(q.Qtype)
-	rules := s.w.Active().Set.SelectDNS(faults.Target{Host: x.host, QType: x.qtype})
+	act := s.w.Active()
+	rules := act.Set.SelectDNS(faults.Target{Host: x.host, QType: x.qtype})
 	if len(rules) == 0 {
 		s.answer(x, r)
 		return
@@ -403,6 +405,7 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 		hook := rules[i].Fault.(faults.DNSHook) // SelectDNS returns only DNSHooks
 		h = &dnsLink{x: x, rule: rules[i], hook: hook, ctx: ctx, next: h}
 	}
+	x.scen = act.Name
 	h.ServeDNS(x, r)
 }
 
@@ -486,7 +489,7 @@ func (l *dnsLink) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	x := l.x
 	x.s.countFiring(l.rule.Kind)
 	x.s.w.journal.Add(Event{
-		Kind: EventFault, Service: "dns", Client: x.client, Host: x.host,
+		Kind: EventFault, Scenario: x.scen, Service: "dns", Client: x.client, Host: x.host,
 		Phase: faults.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
 	})
 	l.hook.ServeDNS(l.ctx, w, r, l.next)

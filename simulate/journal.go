@@ -23,6 +23,7 @@ const (
 	EventReport    = "report"      // a code reported by a real client (ReportEventBatch, agent)
 	EventScenario  = "scenario"    // the active scenario changed
 	EventError     = "error"       // the world itself failed (not a fault)
+	EventCA        = "ca"          // the world created its lab CA (Detail: how a client trusts it)
 )
 
 // Event is one journal entry. Conn and Req tie firings to the connection and

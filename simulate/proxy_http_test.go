@@ -146,7 +146,7 @@ func TestProxyHTTPFaultsPlain(t *testing.T) {
 				resp.Body.Close()
 			}
 			tc.check(t, resp, body, err)
-			fired := w.Journal().Events(0, func(e Event) bool { return e.Kind == EventFault && e.Fault == tc.kind && e.Scenario == "" })
+			fired := w.Journal().Events(0, func(e Event) bool { return e.Kind == EventFault && e.Fault == tc.kind && e.Scenario == t.Name() })
 			if len(fired) == 0 {
 				t.Errorf("no %s firing journaled", tc.kind)
 			}

@@ -111,12 +111,14 @@ type event struct {
 	req     uint64
 	client  string
 	target  faults.Target
+	// scenario is the name of the scenario whose rules the event meets.
+	scenario string
 }
 
 // entry is a journal entry of kind about ev's connection, request and
 // target.
 func (ev event) entry(kind string) Event {
-	return Event{Kind: kind, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client,
+	return Event{Kind: kind, Service: ev.service, Conn: ev.conn, Req: ev.req, Client: ev.client, Scenario: ev.scenario,
 		Host: ev.target.Host, Method: ev.target.Method, Path: ev.target.Path, Class: ev.target.Class}
 }
 
@@ -124,11 +126,9 @@ func (ev event) entry(kind string) Event {
 // (kind: http, connect, intercepted, origin) and returns the event its
 // firings and answer are journaled against.
 func (w *World) beginRequest(service, kind string, fc *faultConn, t faults.Target, act *Active) event {
-	ev := event{service: service, conn: fc.id, req: w.journal.NewID(), client: fc.client, target: t}
+	ev := event{service: service, conn: fc.id, req: w.journal.NewID(), client: fc.client, target: t, scenario: act.Name}
 	w.metrics.requests.WithLabelValues(service, kind, string(t.Class)).Inc()
-	e := ev.entry(EventRequest)
-	e.Scenario = act.Name
-	w.journal.Add(e)
+	w.journal.Add(ev.entry(EventRequest))
 	return ev
 }
 

@@ -67,6 +67,8 @@ func (w *World) tlsSetup() (*tlsState, error) {
 		ca, created, err = OpenCA(w.opts.StateDir, domains)
 		if created {
 			w.log.Info("created the lab CA; a Windows client trusts it after: certutil -addstore Root lab-ca.cer (wufault ca export)", "key", ca.KeyPath())
+			w.journal.Add(Event{Kind: EventCA, Detail: fmt.Sprintf("created the lab CA %q (thumbprint %s, key %s); on each Windows VM: certutil -addstore Root lab-ca.cer (wufault ca export --out lab-ca.cer)",
+				ca.Certificate().Subject.CommonName, ca.Thumbprint(), ca.KeyPath())})
 		}
 		if err == nil {
 			if missing := ca.Missing(domains); len(missing) > 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -63,6 +64,19 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 				return err
 			}
 			defer w.Close()
+			if !v.GetBool("quiet") {
+				ctx, stop := context.WithCancel(cmd.Context())
+				wait := printEvents(ctx, w.Journal(), a.stdout)
+				defer wait()
+				defer stop()
+			}
+			if opts.Proxy != "" || opts.UpstreamHTTPS != "" {
+				// The lab CA now, not at the first TLS client: a first run
+				// says it made one, and how the VMs trust it.
+				if _, err := w.LabCA(); err != nil {
+					fmt.Fprintf(a.stderr, "wufault: lab CA: %v (TLS interception and the HTTPS emulator fail until it works)\n", err)
+				}
+			}
 			if sc != nil {
 				w.Activate(sc.Name, sc.Seed, sc.Faults)
 			}
@@ -75,7 +89,7 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 					fmt.Fprintf(a.stdout, "%-15s %s\n", s.name, s.addr)
 				}
 			}
-			if sc != nil {
+			if sc != nil && v.GetBool("quiet") {
 				fmt.Fprintf(a.stdout, "scenario        %s (%d faults)\n", sc.Name, len(sc.Faults))
 			}
 			if p := v.GetString("pcap"); p != "" {
@@ -104,6 +118,7 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 	f.StringSlice("intercept", nil, "host patterns to intercept (MITM) besides those the scenario's tls/http faults target; the lab CA must cover them (wufault ca init --intercept)")
 	f.String("ready-file", "", "write the listening addresses as JSON to this file once ready")
 	f.String("pcap", "", "record the world's traffic to this pcap file (Linux, CAP_NET_RAW)")
+	f.Bool("quiet", false, "print no line per fault firing, scenario change or report (the journal keeps them)")
 	f.Duration("max-stall", 2*time.Minute, "upper bound for every stall and open-ended delay")
 	return cmd
 }

@@ -77,7 +77,7 @@ func (s *Server) serveSOAP(w *statusWriter, r *http.Request, svc *service) {
 		}
 		c.Status = w.status
 		c.Duration = s.now().Sub(c.Time)
-		s.log.Debug("wsus: call", "service", c.Service, "method", c.Method, "status", c.Status,
+		s.log.Debug("wsus: call", "endpoint", c.Service, "method", c.Method, "status", c.Status,
 			"fault", c.Fault, "error_code", string(c.ErrorCode), "computer", c.Computer, "remote", c.Remote)
 		if s.opts.OnCall != nil {
 			s.opts.OnCall(c)

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/wufault/wufault/simulate"
+)
+
+// served is one `wufault serve` running in-process.
+type served struct {
+	addrs     simulate.Addrs
+	out, errb *syncBuf
+	stop      func() error // cancels serve and returns its error
+}
+
+// startServe runs `wufault serve args...` with a ready file and waits
+// until every listener accepts.
+func startServe(t *testing.T, args ...string) *served {
+	t.Helper()
+	ready := filepath.Join(t.TempDir(), "ready.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{out: &syncBuf{}, errb: &syncBuf{}}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--ready-file", ready}, args...), s.out, s.errb)
+	}()
+	var once bool
+	var err error
+	s.stop = func() error {
+		if !once {
+			once = true
+			cancel()
+			err = <-done
+		}
+		return err
+	}
+	t.Cleanup(func() { _ = s.stop() })
+	for i := 0; ; i++ {
+		b, rerr := os.ReadFile(ready)
+		if rerr == nil && json.Unmarshal(b, &s.addrs) == nil {
+			return s
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v: %s", err, s.errb.String())
+		default:
+		}
+		if i > 400 {
+			t.Fatalf("no ready file: %s", s.errb.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// waitOutput waits until serve's output matches re.
+func (s *served) waitOutput(t *testing.T, re *regexp.Regexp) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if re.MatchString(s.out.String()) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("serve output lacks %s:\n%s", re, s.out.String())
+}
+
+func queryA(t *testing.T, server, name string) int {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	r, _, err := (&dns.Client{Timeout: 2 * time.Second}).Exchange(m, server)
+	if err != nil {
+		t.Fatalf("query %s: %v", name, err)
+	}
+	return r.Rcode
+}
+
+// TestServeTerminal checks what serve prints at the default level: the
+// first-run lab CA with its certutil line, one line per fault firing
+// (client, scenario, kind, host, phase) and per scenario change; and that
+// --quiet prints none of them.
+func TestServeTerminal(t *testing.T) {
+	state := t.TempDir()
+	s := startServe(t, "--scenario", "dns-nxdomain-scan", "--state-dir", state,
+		"--proxy", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--upstream-http", "127.0.0.1:0",
+		"--upstream-https", "", "--control", "127.0.0.1:0")
+	if rc := queryA(t, s.addrs.DNS, "wsus.lab"); rc != dns.RcodeNameError {
+		t.Fatalf("rcode %s, want NXDOMAIN", dns.RcodeToString[rc])
+	}
+	s.waitOutput(t, regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d fault    dns\.nxdomain client=127\.0\.0\.1 scenario=dns-nxdomain-scan host=wsus\.lab phase=resolve\b`))
+	req, _ := http.NewRequest(http.MethodPut, "http://"+s.addrs.Control+"/scenario?name=http-status-503-scan", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT /scenario: %s", resp.Status)
+	}
+	s.waitOutput(t, regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d scenario http-status-503-scan client=default  1 faults`))
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := s.out.String()
+	if !regexp.MustCompile(`(?m)^\d\d:\d\d:\d\d lab CA .*created the lab CA "wufault lab CA [0-9a-f]+" \(thumbprint [0-9A-F]{40}, .*certutil -addstore Root lab-ca.cer`).MatchString(out) {
+		t.Errorf("no lab CA line on the first run:\n%s", out)
+	}
+	if n := strings.Count(out, " fault "); n != 1 {
+		t.Errorf("%d fault lines for one firing:\n%s", n, out)
+	}
+
+	// The second run finds the CA; --quiet silences the event lines.
+	q := startServe(t, "--quiet", "--scenario", "dns-nxdomain-scan", "--state-dir", state,
+		"--proxy", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--upstream-http", "", "--upstream-https", "", "--control", "")
+	if rc := queryA(t, q.addrs.DNS, "wsus.lab"); rc != dns.RcodeNameError {
+		t.Fatalf("rcode %s, want NXDOMAIN", dns.RcodeToString[rc])
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := q.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if out := q.out.String(); strings.Contains(out, "fault ") || strings.Contains(out, "lab CA") || !strings.Contains(out, "dns ") {
+		t.Errorf("--quiet output:\n%s", out)
+	}
+}

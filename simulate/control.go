@@ -21,7 +21,8 @@ import (
 	"github.com/wufault/wufault/scenarios"
 )
 
-// The control API: HTTP and JSON on its own port.
+// The control API: HTTP and JSON on its own port. GET / lists it and
+// GET /openapi.json describes it (api/openapi.json, also docs/openapi.json):
 //
 //	GET    /healthz          {"status":"ok", "scenario", "addrs", "uptime_s"}
 //	GET    /scenario         the active scenario and its rules with hits
@@ -43,6 +44,9 @@ type controlService struct {
 	ln    net.Listener
 	srv   *http.Server
 	start time.Time
+	// routes are the patterns served, for the test that holds them to
+	// the OpenAPI document.
+	routes []string
 
 	gate // handlers, streams included
 }
@@ -58,19 +62,22 @@ func (w *World) startControl(addr string) (service, error) {
 	}
 	c := &controlService{w: w, ln: ln, start: time.Now()}
 	mux := http.NewServeMux()
-	route := func(pattern string, h http.HandlerFunc) {
+	route := func(pattern string, h http.Handler) {
+		c.routes = append(c.routes, pattern)
 		mux.Handle(pattern, c.instrument(pattern, h))
 	}
-	route("GET /healthz", c.health)
-	route("GET /scenario", c.getScenario)
-	route("PUT /scenario", c.putScenario)
-	route("POST /scenario", c.putScenario)
-	route("DELETE /scenario", c.deleteScenario)
-	route("GET /faults", c.getFaults)
-	route("GET /journal", c.getJournal)
-	route("GET /journal/stream", c.streamJournal)
-	route("POST /reports", c.postReports) // control_report.go
-	mux.Handle("GET /metrics", c.instrument("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}})))
+	route("GET /{$}", http.HandlerFunc(c.index)) // control_doc.go
+	route("GET /openapi.json", http.HandlerFunc(c.openAPIDoc))
+	route("GET /healthz", http.HandlerFunc(c.health))
+	route("GET /scenario", http.HandlerFunc(c.getScenario))
+	route("PUT /scenario", http.HandlerFunc(c.putScenario))
+	route("POST /scenario", http.HandlerFunc(c.putScenario))
+	route("DELETE /scenario", http.HandlerFunc(c.deleteScenario))
+	route("GET /faults", http.HandlerFunc(c.getFaults))
+	route("GET /journal", http.HandlerFunc(c.getJournal))
+	route("GET /journal/stream", http.HandlerFunc(c.streamJournal))
+	route("POST /reports", http.HandlerFunc(c.postReports)) // control_report.go
+	route("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}}))
 	c.srv = &http.Server{
 		Handler:           c.guard(mux),
 		ReadHeaderTimeout: 10 * time.Second,

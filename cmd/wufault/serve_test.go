@@ -133,3 +133,45 @@ func TestServeTerminal(t *testing.T) {
 		t.Errorf("--quiet output:\n%s", out)
 	}
 }
+
+// TestCtlCommands drives a running serve with `wufault ctl`: use a
+// catalog scenario, follow the journal while a query fires it, list the
+// scenario changes; a wrong scenario name exits non-zero naming it.
+func TestCtlCommands(t *testing.T) {
+	s := startServe(t, "--quiet", "--state-dir", t.TempDir(), "--proxy", "", "--dns", "127.0.0.1:0",
+		"--upstream-http", "", "--upstream-https", "", "--control", "127.0.0.1:0", "--control-token", "tok")
+	ctlArgs := func(args ...string) []string {
+		return append([]string{"ctl", "--control", s.addrs.Control, "--control-token", "tok"}, args...)
+	}
+	out, errs, status := runCmd(t, ctlArgs("use", "dns-nxdomain-scan")...)
+	if status != 0 || !strings.Contains(out, "default scenario: dns-nxdomain-scan (1 faults)") {
+		t.Fatalf("ctl use: %d %s %s", status, out, errs)
+	}
+	if _, errs, status := runCmd(t, ctlArgs("use", "no-such-scenario")...); status == 0 || !strings.Contains(errs, `no catalog scenario named "no-such-scenario"`) {
+		t.Errorf("ctl use of an unknown scenario: %d %s", status, errs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var fout, ferr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, ctlArgs("journal", "--follow", "--event", "fault"), &fout, &ferr) }()
+	for i := 0; !strings.Contains(fout.String(), "fault    dns.nxdomain"); i++ {
+		if i > 100 {
+			t.Fatalf("ctl journal --follow printed no fault: %s %s", fout.String(), ferr.String())
+		}
+		queryA(t, s.addrs.DNS, "wsus.lab")
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("ctl journal --follow: %v", err)
+	}
+	if !regexp.MustCompile(`fault    dns\.nxdomain client=127\.0\.0\.1 scenario=dns-nxdomain-scan host=wsus\.lab phase=resolve`).MatchString(fout.String()) {
+		t.Errorf("followed:\n%s", fout.String())
+	}
+	out, _, status = runCmd(t, ctlArgs("journal", "--event", "scenario")...)
+	if status != 0 || !strings.Contains(out, "scenario dns-nxdomain-scan client=default") {
+		t.Errorf("ctl journal: %d\n%s", status, out)
+	}
+}

@@ -3,7 +3,10 @@ package winagent
 import (
 	"bytes"
 	"context"
+	"crypto/sha1" // Windows names certificates by their SHA-1 thumbprint
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -287,18 +290,34 @@ func SetupCommands(proxy, caFile string) []string {
 	return out
 }
 
-// UndoCommands reverse SetupCommands (the CA is removed by its subject
-// name, which certutil -delstore accepts).
-func UndoCommands(caName string) []string {
-	if caName == "" {
-		caName = "wufault lab CA"
+// UndoCommands reverse SetupCommands. The CA is removed by its SHA-1
+// thumbprint (Thumbprint): its subject carries a per-CA suffix ("wufault
+// lab CA 7061217e"), so a name does not find it. Without a thumbprint the
+// line says where to read it.
+func UndoCommands(thumbprint string) []string {
+	del := "certutil -delstore Root " + thumbprint
+	if thumbprint == "" {
+		del = `certutil -delstore Root THUMBPRINT   (the "Cert Hash(sha1)" that certutil -dump lab-ca.cer shows)`
 	}
 	return []string{
 		"netsh winhttp reset proxy",
-		fmt.Sprintf("certutil -delstore Root %s", quoteArg(caName)),
+		del,
 		"net stop wuauserv",
 		"net start wuauserv",
 	}
+}
+
+// Thumbprint is the SHA-1 thumbprint (upper-case hex, as certutil shows
+// it) of the certificate in a .cer file, PEM or DER.
+func Thumbprint(cer []byte) (string, error) {
+	if b, _ := pem.Decode(cer); b != nil {
+		cer = b.Bytes
+	}
+	c, err := x509.ParseCertificate(cer)
+	if err != nil {
+		return "", fmt.Errorf("winagent: not a certificate: %w", err)
+	}
+	return fmt.Sprintf("%X", sha1.Sum(c.Raw)), nil
 }
 
 func quoteArg(s string) string {

@@ -2,10 +2,20 @@ package winagent
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +96,48 @@ net start wuauserv`
 	if c := SetupCommands("", `C:\lab files\lab-ca.cer`); c[0] != `certutil -addstore Root "C:\lab files\lab-ca.cer"` {
 		t.Errorf("quoting: %q", c[0])
 	}
-	if u := UndoCommands(""); u[0] != "netsh winhttp reset proxy" || !strings.Contains(u[1], "-delstore Root") {
+	if u := UndoCommands(""); u[0] != "netsh winhttp reset proxy" || !strings.Contains(u[1], "-delstore Root THUMBPRINT") {
 		t.Errorf("undo: %q", u)
+	}
+	if u := UndoCommands("0762127CE6CC32FC794F1A33D61B9937DA4028CD"); u[1] != "certutil -delstore Root 0762127CE6CC32FC794F1A33D61B9937DA4028CD" {
+		t.Errorf("undo by thumbprint: %q", u)
+	}
+}
+
+// TestThumbprintMatchesOpenSSL computes a certificate's thumbprint from
+// its PEM and DER files and checks it against openssl's SHA-1 fingerprint.
+func TestThumbprintMatchesOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl not installed (Debian package openssl)")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "wufault lab CA 1234abcd"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "lab-ca.cer")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(file, pemBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("openssl", "x509", "-noout", "-fingerprint", "-sha1", "-in", file).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fp, _ := strings.Cut(strings.TrimSpace(string(out)), "=")
+	want := strings.ReplaceAll(fp, ":", "")
+	for _, in := range [][]byte{pemBytes, der} {
+		if got, err := Thumbprint(in); err != nil || got != want {
+			t.Errorf("Thumbprint = %q, %v; openssl says %q", got, err, want)
+		}
+	}
+	if _, err := Thumbprint([]byte("not a certificate")); err == nil {
+		t.Error("garbage has a thumbprint")
 	}
 }
 

@@ -93,8 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		for _, c := range winagent.SetupCommands(*labProxy, *ca) {
 			fmt.Fprintln(stdout, c)
 		}
+		thumb := ""
+		if b, err := os.ReadFile(*ca); err == nil {
+			thumb, _ = winagent.Thumbprint(b)
+		}
 		fmt.Fprintln(stdout, "rem To undo:")
-		for _, c := range winagent.UndoCommands("") {
+		for _, c := range winagent.UndoCommands(thumb) {
 			fmt.Fprintln(stdout, "rem   "+c)
 		}
 		return nil

@@ -72,7 +72,7 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 		a.verifyCommand(),
 		a.probeCommand(),
 		a.logsCommand(), a.analyzeCommand(),
-		a.ctlCommand(),
+		a.ctlCommand(), a.vmSetupCommand(),
 	)
 	return root
 }

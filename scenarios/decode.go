@@ -39,15 +39,20 @@ func (p Problem) Error() string {
 
 func (p Problem) Unwrap() error { return p.Err }
 
-// LoadError lists every problem found in a file, in line order.
+// LoadError lists the problems found in a file, in line order: at most
+// MaxProblems of them, with More counting the ones left out.
 type LoadError struct {
 	Problems []Problem
+	More     int
 }
 
 func (e *LoadError) Error() string {
-	s := make([]string, len(e.Problems))
+	s := make([]string, len(e.Problems), len(e.Problems)+1)
 	for n, p := range e.Problems {
 		s[n] = p.Error()
+	}
+	if e.More > 0 {
+		s = append(s, fmt.Sprintf("… and %d more problems", e.More))
 	}
 	return strings.Join(s, "\n")
 }
@@ -68,10 +73,22 @@ func (e *LoadError) Unwrap() []error {
 type decoder struct {
 	file     string
 	problems []Problem
+	more     int            // problems past MaxProblems, counted, not kept
 	lines    map[string]int // path → line of its key, for later validation errors
 }
 
+// MaxProblems caps the problems a load reports; the rest are counted. A
+// hostile file cannot make the answer larger than its own few kilobytes.
+const MaxProblems = 50
+
+// full says the problem list is capped: further problems are only counted.
+func (d *decoder) full() bool { return len(d.problems) >= MaxProblems }
+
 func (d *decoder) add(line int, path string, format string, args ...any) {
+	if d.full() {
+		d.more++
+		return
+	}
 	d.problems = append(d.problems, Problem{File: d.file, Line: line, Path: path, Err: fmt.Errorf(format, args...)})
 }
 
@@ -126,6 +143,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, extra ...st
 		if n.Kind != yaml.SequenceNode {
 			d.add(n.Line, path, "want a list, got a %s", kindName(n))
 			return
+		}
+		if len(n.Content) == 0 {
+			return // [] is the same as no list: Marshal omits both
 		}
 		s := reflect.MakeSlice(t, len(n.Content), len(n.Content))
 		for i, item := range n.Content {
@@ -232,6 +252,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string, extra
 		f, ok := fields[key]
 		if !ok {
 			if slices.Contains(extra, key) {
+				continue
+			}
+			if d.full() {
+				d.more++ // skip the suggestion: only counted
 				continue
 			}
 			known := append(append([]string{}, order...), extra...)

@@ -7,6 +7,11 @@
 // "file:line: path: problem", before any socket opens. The catalog
 // (catalog/*.yaml) is embedded in the binary.
 //
+// The loader bounds its work on hostile input: a file is at most MaxSize
+// bytes, YAML aliases may add at most MaxAliasNodes values in all (a shared
+// match block is fine; an alias bomb is refused before it is expanded), and
+// at most MaxProblems problems are listed, with a count of the rest.
+//
 //	name: connection-aborted-scan
 //	summary: Connection reset while the SyncUpdates response streams
 //	codes: [0x80072EFE]

@@ -54,6 +54,10 @@ func Load(r io.Reader, file string) (*Scenario, error) {
 	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
 		root = root.Content[0]
 	}
+	if n := aliasBomb(root); n != nil {
+		return nil, &LoadError{Problems: []Problem{{File: file, Line: n.Line, Err: fmt.Errorf(
+			"aliases expand to more than %d values (an alias bomb?): write the values out or use fewer aliases", MaxAliasNodes)}}}
+	}
 	d := &decoder{file: file, lines: map[string]int{}}
 	sc := &Scenario{File: file}
 	if root.Kind != yaml.MappingNode {
@@ -86,7 +90,49 @@ func (d *decoder) err() error {
 		return nil
 	}
 	sort.SliceStable(d.problems, func(i, j int) bool { return d.problems[i].Line < d.problems[j].Line })
-	return &LoadError{Problems: d.problems}
+	return &LoadError{Problems: d.problems, More: d.more}
+}
+
+// MaxAliasNodes bounds the values YAML aliases may add to a scenario. The
+// loader walks aliases (the decoder expands each one where it is used), so
+// a file of a few kilobytes whose aliases nest or repeat could otherwise
+// make it build gigabytes of values and problems. Aliases stay allowed,
+// since a shared match block is a fair use, but only within this budget:
+// a scenario is a few dozen values, and no real one comes near it.
+const MaxAliasNodes = 10000
+
+// aliasBomb returns the alias at which the values reached through aliases
+// exceed MaxAliasNodes, or nil. It stops there, so its own work is bounded
+// by the document's size plus the budget.
+func aliasBomb(root *yaml.Node) *yaml.Node {
+	budget := MaxAliasNodes
+	var at *yaml.Node
+	var walk func(n *yaml.Node, aliased bool, alias *yaml.Node) bool
+	walk = func(n *yaml.Node, aliased bool, alias *yaml.Node) bool {
+		if aliased {
+			if budget--; budget < 0 {
+				at = alias
+				return false
+			}
+		}
+		if n.Kind == yaml.AliasNode {
+			if n.Alias == nil {
+				return true
+			}
+			if !aliased {
+				alias = n
+			}
+			return walk(n.Alias, true, alias)
+		}
+		for _, c := range n.Content {
+			if !walk(c, aliased, alias) {
+				return false
+			}
+		}
+		return true
+	}
+	walk(root, false, nil)
+	return at
 }
 
 // line returns the line of path's key, or def.
@@ -100,7 +146,9 @@ func (d *decoder) line(path string, def int) int {
 // validate checks what types cannot: names, codes, faults' parameters,
 // selectors, fixes.
 func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
-	if sc.Name != "" && !nameRE.MatchString(sc.Name) {
+	if l, given := d.lines["name"]; given && sc.Name == "" {
+		d.add(l, "name", "is empty (want a kebab-case name, e.g. connection-aborted-scan)")
+	} else if sc.Name != "" && !nameRE.MatchString(sc.Name) {
 		d.add(d.line("name", root.Line), "name", "%q is not kebab-case (lowercase letters, digits and single dashes)", sc.Name)
 	}
 	for i, c := range sc.Codes {

@@ -133,6 +133,10 @@ func TestLoadRejects(t *testing.T) {
 		"typo credentials": {"name: a\nprofile:\n  proxy_credentials: {user: u, pasword: p}\n", `x.yaml:3: profile.proxy_credentials: unknown key "pasword" (did you mean "password"?)`},
 		"typo auth user":   {"name: a\nfaults:\n  - kind: proxy.auth\n    users: [{user: u, pass: p}]\n", `x.yaml:4: faults[0] (proxy.auth).users[0]: unknown key "pass"`},
 		"wrong code typed": {"name: a\nexpect: {code: 0x80072EFG}\n", "x.yaml:2: expect.code: "},
+		"name empty":       {"name:\nseed: 1\n", "x.yaml:1: name: is empty"},
+		"name empty quote": {"seed: 1\nname: \"\"\n", "x.yaml:2: name: is empty"},
+		"name null":        {"name: ~\n", "x.yaml:1: name: is empty"},
+		"name fuzz":        {"name: \nfaults: [] ", "x.yaml:1: name: is empty"},
 		"wrong fix code":   {"name: a\nfixes:\n  - {fix: flush-dns, outcome: partial, code: 0x80071234}\n", "x.yaml:3: fixes[0].code: 0x80071234 is not in the code catalog"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -43,7 +43,7 @@ func (a *app) scenariosCommand() *cobra.Command {
 			if err != nil {
 				var le *scenarios.LoadError
 				if errors.As(err, &le) {
-					return failf("%d problem(s):\n%s", len(le.Problems), err)
+					return failf("%d problem(s):\n%s", len(le.Problems)+le.More, err)
 				}
 				return failf("%s", err)
 			}

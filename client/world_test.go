@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +37,8 @@ func startWorld(t *testing.T, o wsus.Options) *labWorld {
 	up := startDNS(t, map[string]string{originHost: "127.0.0.1", contentHost: "127.0.0.1"})
 	w, err := simulate.New(context.Background(), simulate.Options{
 		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr}, InterceptHosts: []string{originHost},
-		MaxStall: 5 * time.Second, Logger: testLogger(t),
+		AllowUpstream: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, // the test's own emulator, outside the world
+		MaxStall:      5 * time.Second, Logger: testLogger(t),
 	})
 	if err != nil {
 		t.Fatalf("world: %v", err)

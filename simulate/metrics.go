@@ -18,6 +18,8 @@ type worldMetrics struct {
 	bytes      *prometheus.CounterVec // by service, direction (to_client, from_client)
 	upstream   *prometheus.CounterVec // upstream failures by status given (502, 504)
 	spliced    prometheus.Counter     // plain-HTTP body bytes handed socket to socket, per answer
+	refused    prometheus.Counter     // destinations the proxy's policy refused (destination.go)
+	clientErr  *prometheus.CounterVec // requests the client broke, by service
 	fired      *prometheus.CounterVec // rules selected, by kind
 	acted      *prometheus.CounterVec // fault actions reported by hooks, by kind
 	scenarios  prometheus.Counter     // activations
@@ -34,11 +36,13 @@ func newWorldMetrics(w *World) *worldMetrics {
 	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_bytes_total", Help: "Bytes through client connections, counted when they close."}, []string{"service", "direction"})
 	m.upstream = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_upstream_errors_total", Help: "Upstream failures answered by the proxy, by the status given."}, []string{"status"})
 	m.spliced = prometheus.NewCounter(prometheus.CounterOpts{Name: "wufault_proxy_spliced_bytes_total", Help: "Plain-HTTP response body bytes the proxy handed from the origin socket to the client socket in the kernel (splice), counted per answer."})
+	m.refused = prometheus.NewCounter(prometheus.CounterOpts{Name: "wufault_refused_destinations_total", Help: "Proxy requests and tunnels refused by the destination policy (the world's own listeners, loopback, link-local)."})
+	m.clientErr = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_client_errors_total", Help: "Requests the client broke (a bad body, a connection gone before the answer), by service."}, []string{"service"})
 	m.fired = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_faults_fired_total", Help: "Rules selected to fire, by fault kind."}, []string{"kind"})
 	m.acted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_fault_actions_total", Help: "Actions reported by armed connection faults (reset, FIN, stall …), by kind."}, []string{"kind"})
 	m.scenarios = prometheus.NewCounter(prometheus.CounterOpts{Name: "wufault_scenario_activations_total", Help: "Scenarios activated."})
 	m.controlReq = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_control_requests_total", Help: "Control API requests by route and status code."}, []string{"route", "code"})
-	for _, c := range []prometheus.Collector{m.conns, m.open, m.requests, m.responses, m.bytes, m.upstream, m.spliced, m.fired, m.acted, m.scenarios, m.controlReq} {
+	for _, c := range []prometheus.Collector{m.conns, m.open, m.requests, m.responses, m.bytes, m.upstream, m.spliced, m.refused, m.clientErr, m.fired, m.acted, m.scenarios, m.controlReq} {
 		f(c)
 	}
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wufault_journal_dropped_total", Help: "Journal events a slow stream subscriber missed."},

@@ -254,6 +254,16 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	stop := fc.endStallWhenDone(r.Context())
 	defer stop()
 
+	if tun == nil {
+		target := canonicalAddr(r.URL)
+		if connect {
+			target = connectTarget(r.Host)
+		}
+		if ref, refused := asRefused(p.up.checkTarget(target)); refused {
+			st.detail = w.refusePage(pw, ref)
+			return
+		}
+	}
 	if connect {
 		p.serveProxyHooks(pw, r, act, ev, func(rw http.ResponseWriter, r *http.Request) { p.serveConnect(rw, r, fc, act, ev, st) })
 		return
@@ -311,7 +321,15 @@ func (p *proxyService) upstreamFailure(resp *http.Response, ctx *goproxy.ProxyCt
 	if resp != nil || ctx.Error == nil {
 		return resp
 	}
-	if st, ok := ctx.Req.Context().Value(reqKey{}).(*reqState); ok {
+	st, _ := ctx.Req.Context().Value(reqKey{}).(*reqState)
+	if ref, refused := asRefused(ctx.Error); refused {
+		p.w.metrics.refused.Inc()
+		if st != nil {
+			st.detail = "refused: " + ref.Error()
+		}
+		return goproxy.NewResponse(ctx.Req, "text/html; charset=utf-8", http.StatusForbidden, ref.page())
+	}
+	if st != nil {
 		st.detail = "upstream: " + ctx.Error.Error()
 	}
 	status, page := p.w.upstreamPage(ctx.Error)

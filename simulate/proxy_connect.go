@@ -22,10 +22,7 @@ import (
 // for the host needs to see the HTTP inside) or an opaque spliced tunnel.
 func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc *faultConn, act *Active, ev event, st *reqState) {
 	w := p.w
-	hostport := r.Host
-	if _, _, err := net.SplitHostPort(hostport); err != nil {
-		hostport = net.JoinHostPort(hostport, "443")
-	}
+	hostport := connectTarget(r.Host)
 	fc.resetPath()
 	var handshake []armed
 	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepConnect) {
@@ -42,6 +39,10 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 	ctx, cancel := context.WithTimeout(r.Context(), upstreamDialTimeout)
 	up, err := p.up.dialTunnel(ctx, hostport)
 	cancel()
+	if ref, refused := asRefused(err); refused {
+		st.detail = w.refusePage(rw, ref)
+		return
+	}
 	if err != nil {
 		status, body := w.upstreamPage(err)
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -82,6 +83,14 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 		pending = append(pending, armed{rule: rule, shape: shapeOf(rule)})
 	}
 	p.pipe(fc, br, up, pending, ev, st)
+}
+
+// connectTarget is a CONNECT's host:port (443 when the port is missing).
+func connectTarget(host string) string {
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		return net.JoinHostPort(host, "443")
+	}
+	return host
 }
 
 // intercept looks at the first byte the client sends in the tunnel. Plain

@@ -39,7 +39,7 @@ type upstream struct {
 
 func newUpstream(w *World) *upstream {
 	u := &upstream{w: w}
-	u.dialer = &net.Dialer{Timeout: upstreamDialTimeout, KeepAlive: 30 * time.Second}
+	u.dialer = &net.Dialer{Timeout: upstreamDialTimeout, KeepAlive: 30 * time.Second, ControlContext: u.controlDial}
 	if w.addr("dns") != "" || len(w.opts.Resolvers) > 0 {
 		u.dialer.Resolver = &net.Resolver{PreferGo: true, Dial: u.dialDNS}
 	}
@@ -59,22 +59,27 @@ func (u *upstream) dialDNS(ctx context.Context, network, _ string) (net.Conn, er
 }
 
 // route returns the address to dial for host:port and whether the parent
-// proxy must carry it.
-func (u *upstream) route(hostport string) (addr string, viaParent bool) {
+// proxy must carry it. ctx is marked as a world route (destination.go)
+// when the world chose the address: the emulator, or the parent proxy
+// itself.
+func (u *upstream) route(ctx context.Context, hostport string) (_ context.Context, addr string, viaParent bool) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
-		return hostport, u.w.opts.ParentProxy != nil
+		return ctx, hostport, u.w.opts.ParentProxy != nil
 	}
 	n, _ := strconv.Atoi(port)
 	if a, ok := u.w.emulatorAddr(host, n); ok {
-		return a, false
+		return worldRoute(ctx), a, false
 	}
-	return hostport, u.w.opts.ParentProxy != nil
+	if pp := u.w.opts.ParentProxy; pp != nil && hostport == canonicalAddr(pp) {
+		return worldRoute(ctx), hostport, false // the Transport dialing the parent (proxyFunc)
+	}
+	return ctx, hostport, u.w.opts.ParentProxy != nil
 }
 
 // dialDirect dials hostport (or the emulator standing in for it).
 func (u *upstream) dialDirect(ctx context.Context, network, hostport string) (net.Conn, error) {
-	addr, _ := u.route(hostport)
+	ctx, addr, _ := u.route(ctx, hostport)
 	return u.dialer.DialContext(ctx, network, addr)
 }
 
@@ -83,7 +88,7 @@ func (u *upstream) dialDirect(ctx context.Context, network, hostport string) (ne
 // is (its leaf comes from the lab CA the proxy itself uses), every other
 // origin is verified as a client would.
 func (u *upstream) dialTLS(ctx context.Context, network, hostport string) (net.Conn, error) {
-	addr, _ := u.route(hostport)
+	ctx, addr, _ := u.route(ctx, hostport)
 	c, err := u.dialer.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
@@ -106,7 +111,7 @@ func (u *upstream) dialTLS(ctx context.Context, network, hostport string) (net.C
 // proxyFunc is the Transport's Proxy: the parent for everything the
 // emulator does not serve.
 func (u *upstream) proxyFunc(r *http.Request) (*url.URL, error) {
-	if _, via := u.route(canonicalAddr(r.URL)); via {
+	if _, _, via := u.route(r.Context(), canonicalAddr(r.URL)); via {
 		return u.w.opts.ParentProxy, nil
 	}
 	return nil, nil
@@ -115,12 +120,12 @@ func (u *upstream) proxyFunc(r *http.Request) (*url.URL, error) {
 // dialTunnel opens the upstream end of a CONNECT tunnel to hostport:
 // directly, or through the parent proxy with a CONNECT of its own.
 func (u *upstream) dialTunnel(ctx context.Context, hostport string) (net.Conn, error) {
-	addr, via := u.route(hostport)
+	ctx, addr, via := u.route(ctx, hostport)
 	if !via {
 		return u.dialer.DialContext(ctx, "tcp", addr)
 	}
 	parent := u.w.opts.ParentProxy
-	c, err := u.dialer.DialContext(ctx, "tcp", canonicalAddr(parent))
+	c, err := u.dialer.DialContext(worldRoute(ctx), "tcp", canonicalAddr(parent))
 	if err != nil {
 		return nil, fmt.Errorf("parent proxy %s: %w", parent.Host, err)
 	}

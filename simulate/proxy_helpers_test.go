@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -21,10 +22,18 @@ import (
 	"github.com/wufault/wufault/faults"
 )
 
+// loopbackUpstream lets a test world's proxy reach the test's origins.
+var loopbackUpstream = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+
 // testWorld starts a world as o says and closes it when the test ends,
-// failing the test if Close does.
+// failing the test if Close does. The tests' origins listen on loopback:
+// unless o says otherwise (a non-nil AllowUpstream, empty for the default
+// policy), the proxy may reach 127.0.0.0/8.
 func testWorld(t testing.TB, o Options) *World {
 	t.Helper()
+	if o.AllowUpstream == nil {
+		o.AllowUpstream = loopbackUpstream
+	}
 	w, err := New(context.Background(), o)
 	if err != nil {
 		t.Fatalf("New: %v", err)

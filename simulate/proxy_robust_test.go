@@ -27,7 +27,7 @@ func TestProxyBadInputNoLeaks(t *testing.T) {
 	plain := origin(t, false)
 	fds := openFDs(t)
 
-	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0", MaxStall: 10 * time.Second})
+	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0", MaxStall: 10 * time.Second, AllowUpstream: loopbackUpstream})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestProxyTunnelClientLeavesOriginSilent(t *testing.T) {
 		}
 		mu.Unlock()
 	}()
-	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0"})
+	w, err := New(context.Background(), Options{Proxy: "127.0.0.1:0", AllowUpstream: loopbackUpstream})
 	if err != nil {
 		t.Fatal(err)
 	}

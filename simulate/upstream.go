@@ -220,6 +220,17 @@ func (w *World) startInternalOrigin() (service, error) {
 // Addr is the internal HTTP listener (not published in Addrs).
 func (o *internalOrigin) Addr() string { return "" }
 
+// addrs are both listeners' addresses.
+func (o *internalOrigin) addrs() []string {
+	var out []string
+	for _, l := range []net.Listener{o.http, o.https} {
+		if l != nil {
+			out = append(out, l.Addr().String())
+		}
+	}
+	return out
+}
+
 // Close stops both listeners.
 func (o *internalOrigin) Close() error {
 	err := o.srv.Close()

@@ -34,8 +34,17 @@ type Options struct {
 	// to a non-loopback address. Without it such a bind is refused: the
 	// world is never an open proxy or resolver.
 	AllowCIDRs []netip.Prefix
+	// AllowOpenCIDR accepts AllowCIDRs wider than an IPv4 /8 or an IPv6
+	// /32 (0.0.0.0/0 included); without it they are refused, as a typo
+	// that would make the world an open proxy.
+	AllowOpenCIDR bool
+	// AllowUpstream lists loopback and link-local destinations the proxy
+	// may carry traffic to (destination.go); the world's own listeners
+	// stay refused.
+	AllowUpstream []netip.Prefix
 	// ControlToken is required on the control API when it is not on
-	// loopback (a bearer token).
+	// loopback, and when the proxy serves a non-loopback network (a bearer
+	// token).
 	ControlToken string
 	// ParentProxy, if set, is where the proxy sends its upstream traffic.
 	ParentProxy *url.URL
@@ -76,6 +85,8 @@ type Active struct {
 	Seed  int64
 	Set   *faults.Set
 	Since time.Time
+
+	named []netip.Addr // addresses the faults name (destination.go)
 }
 
 // service is one listener-owning part of the world.
@@ -118,6 +129,11 @@ func New(ctx context.Context, o Options) (*World, error) {
 	if err := checkBinds(o); err != nil {
 		return nil, err
 	}
+	for _, p := range o.AllowCIDRs {
+		if wideCIDR(p) {
+			o.Logger.Warn("client network wider than a /8 allowed: the world serves a large part of the internet", "cidr", p.String())
+		}
+	}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	w := &World{
 		opts:     o,
@@ -159,9 +175,23 @@ func New(ctx context.Context, o Options) (*World, error) {
 }
 
 // checkBinds refuses non-loopback listen addresses unless client networks
-// are allowed explicitly.
+// are allowed explicitly, client networks wider than a /8 unless
+// AllowOpenCIDR says so, and a control API without a token when the proxy
+// serves a non-loopback network (its clients could reach it).
 func checkBinds(o Options) error {
 	var errs []error
+	for _, p := range o.AllowCIDRs {
+		if wideCIDR(p) && !o.AllowOpenCIDR {
+			errs = append(errs, fmt.Errorf("--allow-cidr %s is wider than a /8: pass --allow-open-cidr as well if the world is really to serve that much", p))
+		}
+	}
+	if o.Proxy != "" && o.Control != "" && o.ControlToken == "" {
+		if host, _, err := net.SplitHostPort(o.Proxy); err == nil {
+			if ip, err := netip.ParseAddr(host); err == nil && !ip.IsLoopback() {
+				errs = append(errs, fmt.Errorf("proxy address %q is not loopback: set a control token (its clients could otherwise rewrite the scenario)", o.Proxy))
+			}
+		}
+	}
 	for name, addr := range map[string]string{"proxy": o.Proxy, "dns": o.DNS, "upstream-http": o.UpstreamHTTP, "upstream-https": o.UpstreamHTTPS, "control": o.Control} {
 		if addr == "" {
 			continue
@@ -186,6 +216,14 @@ func checkBinds(o Options) error {
 	return errors.Join(errs...)
 }
 
+// wideCIDR reports a client network wider than an IPv4 /8 (an IPv6 /32).
+func wideCIDR(p netip.Prefix) bool {
+	if p.Addr().Unmap().Is4() {
+		return p.Bits() < 8 || (p.Addr().Is4In6() && p.Bits() < 104)
+	}
+	return p.Bits() < 32
+}
+
 // clientAllowed reports whether a remote address may use the world's
 // services: loopback always, others only inside AllowCIDRs.
 func (w *World) clientAllowed(remote net.Addr) bool {
@@ -208,7 +246,7 @@ func (w *World) clientAllowed(remote net.Addr) bool {
 // Activate makes a fault list the active one, atomically: connections in
 // flight keep the rules they started with, new events see the new ones.
 func (w *World) Activate(name string, seed int64, specs []faults.Spec) {
-	a := &Active{Name: name, Seed: seed, Set: faults.NewSet(specs, seed, nil), Since: time.Now()}
+	a := &Active{Name: name, Seed: seed, Set: faults.NewSet(specs, seed, nil), Since: time.Now(), named: namedAddrs(specs)}
 	w.active.Store(a)
 	if name != "" || len(specs) > 0 {
 		w.journal.Add(Event{Kind: EventScenario, Scenario: name, Detail: fmt.Sprintf("%d faults, seed %d", len(specs), seed)})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -45,7 +46,8 @@ func probeWorld(t *testing.T) (w *simulate.World, server string) {
 	go srv.ActivateAndServe()
 	<-up
 	t.Cleanup(func() { _ = srv.Shutdown() })
-	w, err = simulate.New(context.Background(), simulate.Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{pc.LocalAddr().String()}})
+	w, err = simulate.New(context.Background(), simulate.Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{pc.LocalAddr().String()},
+		AllowUpstream: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}) // the test's emulator, outside the world
 	if err != nil {
 		t.Skipf("world services not available yet: %v", err)
 	}

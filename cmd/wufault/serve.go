@@ -19,7 +19,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Short: "Run a world: proxy, DNS, upstream emulator and control API",
 		Long: `serve runs the fault-injecting world until interrupted. Every service binds to
 loopback by default; binding another address needs --allow-cidr for the lab's client
-networks (wufault is never an open proxy). An empty address turns a service off.`,
+networks (wufault is never an open proxy), and a proxy serving such a network needs a
+--control-token. The proxy never carries traffic to the world's own ports, nor to
+loopback or link-local destinations unless the scenario names them or --allow-upstream
+does (403 and a journal entry otherwise). An empty address turns a service off.`,
 		Example: `  wufault serve --scenario connection-aborted-scan --ready-file /tmp/wufault.json
   netsh winhttp set proxy proxy-server="LAB-HOST:8080"    (on the Windows VM)`,
 		Args: cobra.NoArgs,
@@ -36,7 +39,15 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 				StateDir:       v.GetString("state-dir"),
 				InterceptHosts: v.GetStringSlice("intercept"),
 				MaxStall:       v.GetDuration("max-stall"),
+				AllowOpenCIDR:  v.GetBool("allow-open-cidr"),
 				Logger:         a.log,
+			}
+			for _, c := range v.GetStringSlice("allow-upstream") {
+				p, err := netip.ParsePrefix(c)
+				if err != nil {
+					return fmt.Errorf("--allow-upstream %q: %w", c, err)
+				}
+				opts.AllowUpstream = append(opts.AllowUpstream, p)
 			}
 			for _, c := range v.GetStringSlice("allow-cidr") {
 				p, err := netip.ParsePrefix(c)
@@ -114,6 +125,8 @@ networks (wufault is never an open proxy). An empty address turns a service off.
 	f.String("control-token", "", "bearer token for the control API (required off loopback)")
 	f.String("parent-proxy", "", "send upstream traffic through this proxy (http://host:port)")
 	f.StringSlice("allow-cidr", nil, "client networks allowed when binding a non-loopback address (repeatable)")
+	f.Bool("allow-open-cidr", false, "accept --allow-cidr networks wider than a /8 (0.0.0.0/0 included): the world then serves that much")
+	f.StringSlice("allow-upstream", nil, "loopback or link-local destinations the proxy may reach (repeatable CIDR); the world's own ports stay refused")
 	f.StringSlice("resolver", nil, "DNS servers (host:port) for names outside the lab zone (repeatable)")
 	f.StringSlice("intercept", nil, "host patterns to intercept (MITM) besides those the scenario's tls/http faults target; the lab CA must cover them (wufault ca init --intercept)")
 	f.String("ready-file", "", "write the listening addresses as JSON to this file once ready")

@@ -24,13 +24,15 @@ import (
 // accepted, so a test sees whether the proxy reused its origin sockets.
 func countingOrigin(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
-	srv := origin(t, false)
+	srv := httptest.NewUnstartedServer(origin(t, false).Config.Handler)
 	var n atomic.Int64
 	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
 			n.Add(1)
 		}
 	}
+	srv.Start()
+	t.Cleanup(srv.Close)
 	return srv, &n
 }
 

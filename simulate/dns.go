@@ -49,7 +49,7 @@ type dnsService struct {
 
 	// allow decides whether a client gets answers (w.clientAllowed, with a
 	// fast path for loopback and this host). Clients it refuses get nothing.
-	allow func(net.Addr) bool
+	allow func(netip.Addr) bool
 	// self is the address the service is bound to: queries from it come
 	// from this host (the world's proxy resolving through its own DNS).
 	self netip.Addr
@@ -70,6 +70,7 @@ type dnsService struct {
 
 	addr     string
 	udp, tcp *dns.Server
+	udpLoop  *udpServer // instead of udp on a socket bound to one address
 	exited   chan error // one value per server when its serve loop returns
 	once     sync.Once
 	closeErr error
@@ -131,19 +132,24 @@ func (s *dnsService) start(addr string) error {
 	}
 	s.addr = l.Addr().String()
 	s.self = addrIP(l.Addr())
-	if ip := addrIP(pc.LocalAddr()); ip.IsValid() && !ip.IsUnspecified() {
-		// Bound to one address, answers leave from it anyway: spare the
-		// per-packet control messages (see plainPacketConn).
-		pc = plainPacketConn{pc}
-	}
 	reader := func(r dns.Reader) dns.Reader { return allowReader{Reader: r, s: s} }
 	udpUp, tcpUp := make(chan struct{}), make(chan struct{})
-	s.udp = &dns.Server{
-		PacketConn:        pc,
-		Handler:           s,
-		UDPSize:           dnsMaxQuery,
-		DecorateReader:    reader,
-		NotifyStartedFunc: func() { close(udpUp) },
+	uc, isUDP := pc.(*net.UDPConn)
+	if ip := addrIP(pc.LocalAddr()); isUDP && ip.IsValid() && !ip.IsUnspecified() {
+		// Bound to one address, answers leave from it anyway: reading
+		// workers with plain recvfrom and sendto (udpServer).
+		s.udpLoop = newUDPServer(s, uc)
+		s.udpLoop.serve(func() { s.exited <- nil })
+		close(udpUp)
+	} else {
+		s.udp = &dns.Server{
+			PacketConn:        pc,
+			Handler:           s,
+			UDPSize:           dnsMaxQuery,
+			DecorateReader:    reader,
+			NotifyStartedFunc: func() { close(udpUp) },
+		}
+		go func() { s.exited <- s.udp.ActivateAndServe() }()
 	}
 	s.tcp = &dns.Server{
 		Listener:          l,
@@ -151,9 +157,7 @@ func (s *dnsService) start(addr string) error {
 		DecorateReader:    reader,
 		NotifyStartedFunc: func() { close(tcpUp) },
 	}
-	for _, srv := range []*dns.Server{s.udp, s.tcp} {
-		go func() { s.exited <- srv.ActivateAndServe() }()
-	}
+	go func() { s.exited <- s.tcp.ActivateAndServe() }()
 	for _, up := range []chan struct{}{udpUp, tcpUp} {
 		select {
 		case <-up:
@@ -206,6 +210,11 @@ func (s *dnsService) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), dnsShutdownTimeout)
 		defer cancel()
 		var errs []error
+		if s.udpLoop != nil {
+			if err := s.udpLoop.close(); err != nil {
+				errs = append(errs, fmt.Errorf("dns shutdown: %w", err))
+			}
+		}
 		for _, srv := range []*dns.Server{s.udp, s.tcp} {
 			if srv == nil {
 				continue
@@ -254,7 +263,7 @@ func (a allowReader) ReadUDP(conn *net.UDPConn, timeout time.Duration) ([]byte, 
 		switch {
 		case err != nil:
 			return m, sess, err
-		case !a.s.allow(sess.RemoteAddr()):
+		case !a.s.allow(addrIP(sess.RemoteAddr())):
 			a.s.refuse(sess.RemoteAddr())
 		case len(m) < dnsMaxQuery:
 			return m, sess, nil
@@ -262,37 +271,9 @@ func (a allowReader) ReadUDP(conn *net.UDPConn, timeout time.Duration) ([]byte, 
 	}
 }
 
-// ReadPacketConn returns the next packet from an allowed client, for a
-// socket behind plainPacketConn.
-func (a allowReader) ReadPacketConn(conn net.PacketConn, timeout time.Duration) ([]byte, net.Addr, error) {
-	r, ok := a.Reader.(dns.PacketConnReader)
-	if !ok {
-		return nil, nil, errors.New("dns reader cannot read a net.PacketConn")
-	}
-	for {
-		m, from, err := r.ReadPacketConn(conn, timeout)
-		switch {
-		case err != nil:
-			return m, from, err
-		case !a.s.allow(from):
-			a.s.refuse(from)
-		case len(m) < dnsMaxQuery:
-			return m, from, nil
-		}
-	}
-}
-
-// plainPacketConn hides the *net.UDPConn of a socket bound to one address
-// from miekg/dns, which then reads and writes with plain recvfrom and
-// sendto. On a *net.UDPConn it asks for and sends the destination address
-// of every packet as a control message, which only a socket bound to every
-// address needs (to answer from the address the query came to), and which
-// cost a quarter of the CPU time per query.
-type plainPacketConn struct{ net.PacketConn }
-
 // ReadTCP returns the next message of an allowed client's connection.
 func (a allowReader) ReadTCP(conn net.Conn, timeout time.Duration) ([]byte, error) {
-	if !a.s.allow(conn.RemoteAddr()) {
+	if !a.s.allow(addrIP(conn.RemoteAddr())) {
 		a.s.refuse(conn.RemoteAddr())
 		return nil, errClientNotAllowed
 	}
@@ -314,15 +295,15 @@ func (s *dnsService) refuse(remote net.Addr) {
 	s.w.journal.Add(Event{Kind: EventDNSQuery, Service: "dns", Client: addrString(remote), Detail: "client not allowed, dropped"})
 }
 
-// allowed is w.clientAllowed, without its parsing for loopback clients,
-// and also admitting this host's own queries to a service bound to a
-// non-loopback address (their source is that address).
-func (s *dnsService) allowed(a net.Addr) bool {
-	ip := addrIP(a)
+// allowed is w.clientAllowed, without its parsing for loopback clients
+// (a net.Addr is made only for the others), and also admitting this
+// host's own queries to a service bound to a non-loopback address (their
+// source is that address).
+func (s *dnsService) allowed(ip netip.Addr) bool {
 	if ip.IsLoopback() || (ip.IsValid() && ip == s.self && !ip.IsUnspecified()) {
 		return true
 	}
-	return s.w.clientAllowed(a)
+	return s.w.clientAllowed(net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
 }
 
 // dnsExchange is one query in flight: the ResponseWriter every hook and
@@ -341,6 +322,14 @@ type dnsExchange struct {
 	wrote  bool
 	rcode  int
 	trunc  bool
+}
+
+// willWait tells the transport that the query is about to wait (see
+// udpServer).
+func (x *dnsExchange) willWait() {
+	if wt, ok := x.ResponseWriter.(waiter); ok {
+		wt.willWait()
+	}
 }
 
 // WriteMsg sends m and notes its rcode.
@@ -398,7 +387,7 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 		s.answer(x, r)
 		return
 	}
-	ctx := &stallCtx{Context: s.ctx, deadline: x.start.Add(s.maxStall)}
+	ctx := &stallCtx{Context: s.ctx, deadline: x.start.Add(s.maxStall), onWait: x.willWait}
 	defer ctx.stop()
 	h := s.base
 	for i := len(rules) - 1; i >= 0; i-- {
@@ -417,6 +406,7 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 type stallCtx struct {
 	context.Context // the service's: ends at shutdown
 	deadline        time.Time
+	onWait          func() // called once, when a hook first waits on it
 
 	once   sync.Once
 	ctx    context.Context
@@ -424,7 +414,12 @@ type stallCtx struct {
 }
 
 func (c *stallCtx) bounded() context.Context {
-	c.once.Do(func() { c.ctx, c.cancel = context.WithDeadline(c.Context, c.deadline) })
+	c.once.Do(func() {
+		if c.onWait != nil {
+			c.onWait() // a hook waits on this context: free the reading worker
+		}
+		c.ctx, c.cancel = context.WithDeadline(c.Context, c.deadline)
+	})
 	return c.ctx
 }
 
@@ -687,6 +682,9 @@ func (s *dnsService) forward(w dns.ResponseWriter, r *dns.Msg) {
 	if len(s.resolvers) == 0 {
 		faults.DNSRcode(w, r, dns.RcodeRefused)
 		return
+	}
+	if wt, ok := w.(waiter); ok {
+		wt.willWait() // the resolvers' answer takes a round trip
 	}
 	udp := w.LocalAddr().Network() == "udp"
 	var errs []error

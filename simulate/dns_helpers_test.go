@@ -270,3 +270,15 @@ func (r *dnsRecorder) Hijack()                     {}
 
 // discardLogger drops everything (fuzzing and benchmarks).
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// dnsService returns the world's running DNS service.
+func (w *World) dnsService(t testing.TB) *dnsService {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s, ok := w.services["dns"].(*dnsService)
+	if !ok {
+		t.Fatal("no dns service")
+	}
+	return s
+}

@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -577,7 +578,7 @@ func rawUDP(t *testing.T, addr string, pkt []byte) int {
 func TestDNSClientNotAllowed(t *testing.T) {
 	t.Parallel()
 	w, addr := dnsWorld(t, Options{}, "127.0.0.1:8530", func(s *dnsService) {
-		s.allow = func(net.Addr) bool { return false }
+		s.allow = func(netip.Addr) bool { return false }
 	})
 	var ne net.Error
 	if m, err := ask("udp", addr, "wsus.lab.", dns.TypeA, false, 200*time.Millisecond); !errors.As(err, &ne) || !ne.Timeout() {
@@ -609,7 +610,7 @@ func TestDNSClientNotAllowed(t *testing.T) {
 		&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 1}:      false,
 		&net.UDPAddr{IP: net.ParseIP("::ffff:127.0.0.1"), Port: 1}: true,
 	} {
-		if got := s.allowed(a); got != want {
+		if got := s.allowed(addrIP(a)); got != want {
 			t.Errorf("allowed(%v) = %v, want %v", a, got, want)
 		}
 	}
@@ -713,5 +714,48 @@ func TestDNSLifecycle(t *testing.T) {
 	<-got
 	if _, err := ask("udp", addr, "wsus.lab.", dns.TypeA, false, 100*time.Millisecond); err == nil {
 		t.Error("answered after Close")
+	}
+}
+
+// Queries that a fault holds do not hold the UDP reading workers: with
+// many more delayed queries in flight than there are workers, a lab query
+// is answered at once, and every delayed one is answered after its delay.
+func TestDNSHeldQueriesFreeTheWorkers(t *testing.T) {
+	t.Parallel()
+	w, addr := dnsWorld(t, Options{}, "127.0.0.1:8530", nil)
+	s := w.dnsService(t)
+	if s.udpLoop == nil {
+		t.Fatal("a socket bound to 127.0.0.1 should be served by reading workers")
+	}
+	activate(t, w, spec("dns.delay", &faults.DNSDelay{Duration: faults.Duration(700 * time.Millisecond)}, faults.Match{Host: "slow.lab"}, faults.When{}))
+	held := 4 * s.udpLoop.workers
+	errs := make(chan error, held)
+	for range held {
+		go func() {
+			start := time.Now()
+			m, err := ask("udp", addr, "slow.lab.", dns.TypeA, false, 5*time.Second)
+			switch {
+			case err != nil:
+				errs <- err
+			case m.Rcode != dns.RcodeSuccess || time.Since(start) < 600*time.Millisecond:
+				errs <- fmt.Errorf("held query: rcode %d after %v", m.Rcode, time.Since(start))
+			default:
+				errs <- nil
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond) // every held query has reached a worker
+	start := time.Now()
+	m, err := ask("udp", addr, "wsus.lab.", dns.TypeA, false, 2*time.Second)
+	if err != nil || m.Rcode != dns.RcodeSuccess {
+		t.Fatalf("lab query while %d are held: %v %v", held, m, err)
+	}
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("lab query took %v while %d queries were held: the workers were held too", d, held)
+	}
+	for range held {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

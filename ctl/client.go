@@ -175,6 +175,40 @@ func (c *Client) ClearScenario(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, "/scenario", nil, nil, nil)
 }
 
+// ClientAssignment is one assignment as GET /clients shows it.
+type ClientAssignment struct {
+	Client    string                `json:"client"` // a CIDR, or "default"
+	Scenario  Scenario              `json:"scenario"`
+	Addresses []simulate.ClientAddr `json:"addresses"`
+}
+
+// Clients lists the assignments, most specific first, then the default.
+func (c *Client) Clients(ctx context.Context) ([]ClientAssignment, error) {
+	var out []ClientAssignment
+	return out, c.do(ctx, http.MethodGet, "/clients", nil, nil, &out)
+}
+
+// clientPath is the API path of a client network ("10.0.0.0/24" or an
+// address).
+func clientPath(cidr string) string { return "/clients/" + url.PathEscape(cidr) }
+
+// Assign gives the clients in cidr the catalog scenario name.
+func (c *Client) Assign(ctx context.Context, cidr, name string) (ClientAssignment, error) {
+	var v ClientAssignment
+	return v, c.do(ctx, http.MethodPut, clientPath(cidr)+"/scenario", url.Values{"name": {name}}, nil, &v)
+}
+
+// AssignYAML gives the clients in cidr the scenario file body.
+func (c *Client) AssignYAML(ctx context.Context, cidr string, body []byte) (ClientAssignment, error) {
+	var v ClientAssignment
+	return v, c.do(ctx, http.MethodPut, clientPath(cidr)+"/scenario", nil, body, &v)
+}
+
+// Unassign returns the clients in cidr to the default scenario.
+func (c *Client) Unassign(ctx context.Context, cidr string) error {
+	return c.do(ctx, http.MethodDelete, clientPath(cidr), nil, nil, nil)
+}
+
 // JournalQuery selects journal events (zero fields: all).
 type JournalQuery struct {
 	Since uint64 // only events after this sequence number

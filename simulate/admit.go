@@ -36,7 +36,7 @@ func (t *connTracker) admit(raw net.Conn) *faultConn {
 		return nil
 	}
 	id := w.journal.NewID()
-	act := w.Active()
+	act := w.activeForNet(raw.RemoteAddr())
 	fc := newFaultConn(raw, id, uint64(act.Seed)*0x9e3779b97f4a7c15^id, client, t.closed)
 	t.mu.Lock()
 	if t.closing {

@@ -77,6 +77,10 @@ func (w *World) startControl(addr string) (service, error) {
 	route("GET /journal", http.HandlerFunc(c.getJournal))
 	route("GET /journal/stream", http.HandlerFunc(c.streamJournal))
 	route("POST /reports", http.HandlerFunc(c.postReports)) // control_report.go
+	route("GET /clients", http.HandlerFunc(c.getClients))  // control_clients.go
+	route("PUT /clients/{cidr}/scenario", http.HandlerFunc(c.putClient))
+	route("DELETE /clients/{cidr}", http.HandlerFunc(c.deleteClient))
+	route("DELETE /clients/{cidr}/scenario", http.HandlerFunc(c.deleteClient))
 	route("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}}))
 	c.srv = &http.Server{
 		Handler:           c.guard(mux),
@@ -163,7 +167,7 @@ func writeJSON(rw http.ResponseWriter, status int, v any) {
 
 func (c *controlService) health(rw http.ResponseWriter, r *http.Request) {
 	writeJSON(rw, http.StatusOK, map[string]any{
-		"status": "ok", "scenario": c.w.Active().Name, "addrs": c.w.Addrs(),
+		"status": "ok", "scenario": c.w.Default().Name, "addrs": c.w.Addrs(),
 		"uptime_s": int64(time.Since(c.start).Seconds()), "journal_dropped": c.w.journal.Dropped(),
 	})
 }
@@ -201,39 +205,51 @@ func viewOf(a *Active) ScenarioView {
 }
 
 func (c *controlService) getScenario(rw http.ResponseWriter, r *http.Request) {
-	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+	writeJSON(rw, http.StatusOK, c.w.Default())
 }
 
 func (c *controlService) getFaults(rw http.ResponseWriter, r *http.Request) {
-	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()).Faults)
+	writeJSON(rw, http.StatusOK, c.w.Default().Faults)
 }
 
 // putScenario activates the scenario in the body, decoded by the strict
 // scenario loader (YAML, or JSON which YAML reads too).
 func (c *controlService) putScenario(rw http.ResponseWriter, r *http.Request) {
-	b, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxScenarioBody))
-	if err != nil {
-		writeJSON(rw, http.StatusRequestEntityTooLarge, apiError{Error: "scenario body: " + err.Error()})
+	sc, ok := requestScenario(rw, r, http.StatusNotFound)
+	if !ok {
 		return
-	}
-	var sc *scenarios.Scenario
-	if len(bytes.TrimSpace(b)) == 0 && r.URL.Query().Get("name") != "" {
-		sc, err = catalogScenario(r.URL.Query().Get("name"))
-		if err != nil {
-			writeJSON(rw, http.StatusNotFound, apiError{Error: err.Error()})
-			return
-		}
-	} else {
-		sc, err = scenarios.Load(bytes.NewReader(b), "request body")
-		if err != nil {
-			writeJSON(rw, http.StatusBadRequest, apiError{Error: "invalid scenario", Problems: problems(err)})
-			return
-		}
 	}
 	c.w.Activate(sc.Name, sc.Seed, sc.Faults)
 	c.w.metrics.scenarios.Inc()
 	c.w.log.Info("scenario activated", "service", "control", "scenario", sc.Name, "faults", len(sc.Faults))
-	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+	writeJSON(rw, http.StatusOK, c.w.Default())
+}
+
+// requestScenario reads the scenario a request names: ?name= a catalog
+// scenario (no body), or the scenario file in the body. It answers the
+// problem itself (unknown: a name not in the catalog) and returns false
+// when there is one.
+func requestScenario(rw http.ResponseWriter, r *http.Request, unknown int) (*scenarios.Scenario, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, maxScenarioBody))
+	if err != nil {
+		writeJSON(rw, http.StatusRequestEntityTooLarge, apiError{Error: "scenario body: " + err.Error()})
+		return nil, false
+	}
+	name := r.URL.Query().Get("name")
+	if len(bytes.TrimSpace(b)) == 0 && name != "" {
+		sc, err := catalogScenario(name)
+		if err != nil {
+			writeJSON(rw, unknown, apiError{Error: err.Error()})
+			return nil, false
+		}
+		return sc, true
+	}
+	sc, err := scenarios.Load(bytes.NewReader(b), "request body")
+	if err != nil {
+		writeJSON(rw, http.StatusBadRequest, apiError{Error: "invalid scenario", Problems: problems(err)})
+		return nil, false
+	}
+	return sc, true
 }
 
 func catalogScenario(name string) (*scenarios.Scenario, error) {
@@ -264,7 +280,7 @@ func (c *controlService) deleteScenario(rw http.ResponseWriter, r *http.Request)
 	c.w.Activate("", 0, nil)
 	c.w.journal.Add(Event{Kind: EventScenario, Detail: "deactivated: no faults"})
 	c.w.metrics.scenarios.Inc()
-	writeJSON(rw, http.StatusOK, viewOf(c.w.Active()))
+	writeJSON(rw, http.StatusOK, c.w.Default())
 }
 
 // journalFilter reads ?event, ?conn, ?req and ?fault.

@@ -143,7 +143,7 @@ func (c *controlService) postReports(rw http.ResponseWriter, r *http.Request) {
 		writeJSON(rw, http.StatusRequestEntityTooLarge, apiError{Error: fmt.Sprintf("reports: more than %d in one request", maxReports)})
 		return
 	}
-	scenario := c.w.Active().Name
+	scenario := c.w.activeForAddr(r.RemoteAddr).Name
 	events := make([]Event, 0, len(reports))
 	var probs []string
 	for i, rep := range reports {

@@ -103,10 +103,8 @@ func (w *World) destinationAllowed(ap netip.AddrPort) error {
 			return nil
 		}
 	}
-	for _, a := range w.Active().named {
-		if a == ip {
-			return nil
-		}
+	if w.fleet.names(ip) {
+		return nil
 	}
 	return &destRefused{addr: ap.String(), reason: "loopback and link-local destinations need --allow-upstream"}
 }

@@ -381,7 +381,7 @@ func (s *dnsService) serve(x *dnsExchange, r *dns.Msg) {
 	}
 	q := r.Question[0]
 	x.host, x.qt, x.qtype = normName(q.Name), q.Qtype, qtypeString(q.Qtype)
-	act := s.w.Active()
+	act := s.w.activeForNet(x.ResponseWriter.RemoteAddr())
 	rules := act.Set.SelectDNS(faults.Target{Host: x.host, QType: x.qtype})
 	if len(rules) == 0 {
 		s.answer(x, r)

@@ -48,7 +48,8 @@ func newWorldMetrics(w *World) *worldMetrics {
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wufault_journal_dropped_total", Help: "Journal events a slow stream subscriber missed."},
 		func() float64 { return float64(w.journal.Dropped()) }))
 	f(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wufault_active_rules", Help: "Rules in the active scenario."},
-		func() float64 { return float64(len(w.Active().Set.Rules())) }))
+		func() float64 { return float64(len(w.Default().Faults)) }))
+	f(newClientCollector(w.fleet)) // fleet.go
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -229,7 +229,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			kind = "intercepted"
 		}
 	}
-	act := w.Active()
+	act := w.activeForAddr(fc.client)
 	ev := w.beginRequest("proxy", kind, fc, t, act)
 
 	st := &reqState{}

@@ -136,12 +136,13 @@ type handshake struct {
 // newHandshake prepares the TLS side of conn, whose faults are those of
 // the scenario active now.
 func (w *World) newHandshake(st *tlsState, service string, conn net.Conn, host string) *handshake {
-	hs := &handshake{w: w, st: st, act: w.Active(), service: service, host: host}
+	hs := &handshake{w: w, st: st, service: service, host: host}
 	if fc := findFaultConn(conn); fc != nil {
 		hs.conn, hs.client = fc.id, fc.client
 	} else {
 		hs.conn, hs.client = w.journal.NewID(), conn.RemoteAddr().String()
 	}
+	hs.act = w.activeForAddr(hs.client)
 	return hs
 }
 

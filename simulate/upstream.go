@@ -111,7 +111,7 @@ func (w *World) emulator() (*wsus.Server, error) {
 			ContentPort: func() int { return portOf(w.addr("upstream-http")) },
 			OnReport: func(r wsus.Report) {
 				c := codes.Code(r.Win32HResult)
-				w.journal.Add(Event{Kind: EventReport, Scenario: w.Active().Name, Service: "wsus", Client: r.ComputerDNSName,
+				w.journal.Add(Event{Kind: EventReport, Scenario: w.fleet.defaultName(), Service: "wsus", Client: r.ComputerDNSName,
 					Code: c.Hex(), Detail: fmt.Sprintf("ReportEventBatch event %d namespace %d update %s: %s", r.EventID, r.NamespaceID, r.UpdateID, c)})
 			},
 		})
@@ -141,7 +141,7 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		}
 		start := time.Now()
 		t := faults.Target{Host: r.Host, Path: r.URL.Path, Method: r.Method, Class: faults.ClassOf(r.URL.Path)}
-		act := w.Active()
+		act := w.activeForAddr(fc.client)
 		ev := w.beginRequest(svc, "origin", fc, t, act)
 		pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
 		defer func() { w.endRequest(ev, fc, pw.status, pw.bytes, start, "") }()

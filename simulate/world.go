@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/wufault/wufault/faults"
@@ -79,14 +78,18 @@ type Addrs struct {
 	Control       string `json:"control,omitempty"`
 }
 
-// Active is the scenario a world is injecting.
+// Active is the scenario one client meets, armed for that client
+// (fleet.go): its rules count that client's events.
 type Active struct {
 	Name  string
 	Seed  int64
 	Set   *faults.Set
 	Since time.Time
+	// Client is the client network the scenario is assigned to ("" for
+	// the default scenario).
+	Client string
 
-	named []netip.Addr // addresses the faults name (destination.go)
+	plan *plan
 }
 
 // service is one listener-owning part of the world.
@@ -103,7 +106,7 @@ type World struct {
 	journal *Journal
 	metrics *worldMetrics
 	tls     tlsLazy // the lab CA and issuer, from first use (tls.go)
-	active  atomic.Pointer[Active]
+	fleet   *fleet // the default scenario and the per-client ones (fleet.go)
 	ctx     context.Context // ends at Close; bounds stalls and delays
 	cancel  context.CancelFunc
 
@@ -142,6 +145,7 @@ func New(ctx context.Context, o Options) (*World, error) {
 		ctx:      wctx,
 		cancel:   cancel,
 		services: map[string]service{},
+		fleet:    newFleet(),
 	}
 	w.metrics = newWorldMetrics(w)
 	w.Activate("", 0, nil)
@@ -243,18 +247,26 @@ func (w *World) clientAllowed(remote net.Addr) bool {
 	return false
 }
 
-// Activate makes a fault list the active one, atomically: connections in
-// flight keep the rules they started with, new events see the new ones.
+// Activate makes a fault list the default scenario (that of every client
+// no assignment holds), atomically: connections in flight keep the rules
+// they started with, new events see the new ones.
 func (w *World) Activate(name string, seed int64, specs []faults.Spec) {
-	a := &Active{Name: name, Seed: seed, Set: faults.NewSet(specs, seed, nil), Since: time.Now(), named: namedAddrs(specs)}
-	w.active.Store(a)
+	w.fleet.setDefault(newPlan(name, seed, specs))
 	if name != "" || len(specs) > 0 {
 		w.journal.Add(Event{Kind: EventScenario, Scenario: name, Detail: fmt.Sprintf("%d faults, seed %d", len(specs), seed)})
 	}
 }
 
-// Active returns the active scenario (never nil).
-func (w *World) Active() *Active { return w.active.Load() }
+// Active returns the default scenario as the lab host itself (127.0.0.1)
+// meets it, when no assignment holds that address (never nil).
+func (w *World) Active() *Active { return w.ActiveFor(netip.AddrFrom4([4]byte{127, 0, 0, 1})) }
+
+// Default returns the default scenario with its rules' hits summed over
+// every client that meets it.
+func (w *World) Default() ScenarioView {
+	vs := w.fleet.views()
+	return vs[len(vs)-1].Scenario
+}
 
 // Journal returns the world's journal.
 func (w *World) Journal() *Journal { return w.journal }

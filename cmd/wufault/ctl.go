@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -29,9 +30,10 @@ func (a *app) ctlCommand() *cobra.Command {
 	pf.String("control", "127.0.0.1:8081", "control API address (host:port or URL)")
 	pf.String("control-token", "", "bearer token of the control API")
 
+	var client string
 	use := &cobra.Command{
-		Use:   "use SCENARIO",
-		Short: "Activate a scenario (a catalog name or a YAML file); \"none\" deactivates every fault",
+		Use:   "use SCENARIO [--client CIDR]",
+		Short: "Activate a scenario (a catalog name or a YAML file) for every client or, with --client, for those in CIDR; \"none\" deactivates every fault (with --client: back to the default)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := a.ctlClient()
@@ -39,6 +41,9 @@ func (a *app) ctlCommand() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
+			if client != "" {
+				return a.ctlAssign(ctx, c, client, args[0])
+			}
 			var v ctl.Scenario
 			switch name := args[0]; {
 			case name == "none":
@@ -61,6 +66,38 @@ func (a *app) ctlCommand() *cobra.Command {
 			}
 			fmt.Fprintf(a.stdout, "default scenario: %s (%d faults)\n", cmp.Or(v.Name, "none"), len(v.Faults))
 			return nil
+		},
+	}
+
+	use.Flags().StringVar(&client, "client", "", "the client address or CIDR to assign the scenario to")
+
+	clients := &cobra.Command{
+		Use:   "clients",
+		Short: "List the client assignments (most specific first) and the default scenario, with each client address's firings",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.ctlClient()
+			if err != nil {
+				return err
+			}
+			vs, err := c.Clients(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CLIENT\tSCENARIO\tFAULTS\tFIRED\tADDRESSES SEEN")
+			for _, v := range vs {
+				var fired int64
+				for _, r := range v.Scenario.Faults {
+					fired += r.Hits.Fired
+				}
+				var seen []string
+				for _, ad := range v.Addresses {
+					seen = append(seen, ad.Address)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", v.Client, cmp.Or(v.Scenario.Name, "(none)"), len(v.Scenario.Faults), fired, strings.Join(seen, " "))
+			}
+			return tw.Flush()
 		},
 	}
 
@@ -114,8 +151,36 @@ func (a *app) ctlCommand() *cobra.Command {
 	jf.StringVar(&q.Event, "event", "", "only this event kind (fault, scenario, report, request, dns.query …; default: every kind, printing faults, scenarios, reports and errors)")
 	jf.StringVar(&q.Fault, "fault", "", "only firings of this fault kind")
 
-	cmd.AddCommand(use, journal)
+	cmd.AddCommand(use, clients, journal)
 	return cmd
+}
+
+// ctlAssign gives the clients in cidr the scenario (a catalog name, a
+// file, or "none": back to the default).
+func (a *app) ctlAssign(ctx context.Context, c *ctl.Client, cidr, scenario string) error {
+	var v ctl.ClientAssignment
+	var err error
+	switch {
+	case scenario == "none":
+		if err := c.Unassign(ctx, cidr); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "client %s: back to the default scenario\n", cidr)
+		return nil
+	case isFile(scenario):
+		body, rerr := os.ReadFile(scenario)
+		if rerr != nil {
+			return rerr
+		}
+		v, err = c.AssignYAML(ctx, cidr, body)
+	default:
+		v, err = c.Assign(ctx, cidr, scenario)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "client %s: scenario %s (%d faults)\n", v.Client, v.Scenario.Name, len(v.Scenario.Faults))
+	return nil
 }
 
 // ctlClient is the control API client the ctl flags describe.

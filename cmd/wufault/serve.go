@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,14 @@ loopback by default; binding another address needs --allow-cidr for the lab's cl
 networks (wufault is never an open proxy), and a proxy serving such a network needs a
 --control-token. The proxy never carries traffic to the world's own ports, nor to
 loopback or link-local destinations unless the scenario names them or --allow-upstream
-does (403 and a journal entry otherwise). An empty address turns a service off.`,
+does (403 and a journal entry otherwise). An empty address turns a service off.
+
+One world serves many clients: --scenario is the default, and --assign CIDR=SCENARIO
+gives the clients in CIDR (or one address) a scenario of their own, on every service
+(DNS, proxy, CONNECT, intercepted TLS, emulator), chosen by the client's source address.
+Overlapping networks resolve to the most specific one (10.1.2.3/32 before 10.1.0.0/16
+before 10.0.0.0/8). Each client address counts its own "when" (first: 3 is three
+firings per client). wufault ctl use SCENARIO --client CIDR changes them while it runs.`,
 		Example: `  wufault serve --scenario connection-aborted-scan --ready-file /tmp/wufault.json
   netsh winhttp set proxy proxy-server="LAB-HOST:8080"    (on the Windows VM)`,
 		Args: cobra.NoArgs,
@@ -70,6 +78,26 @@ does (403 and a journal entry otherwise). An empty address turns a service off.`
 					return failf("%s", err)
 				}
 			}
+			type assigned struct {
+				pfx netip.Prefix
+				sc  *scenarios.Scenario
+			}
+			var assigns []assigned
+			for _, a := range v.GetStringSlice("assign") {
+				cidr, name, ok := strings.Cut(a, "=")
+				if !ok || name == "" {
+					return failf("--assign %q: want CIDR=SCENARIO, such as 192.168.56.10=dns-nxdomain-scan", a)
+				}
+				pfx, err := simulate.ParsePrefix(cidr)
+				if err != nil {
+					return failf("--assign %q: %s", a, err)
+				}
+				sc, err := scenarios.Find(name)
+				if err != nil {
+					return failf("--assign %q: %s", a, err)
+				}
+				assigns = append(assigns, assigned{pfx, sc})
+			}
 			w, err := simulate.New(cmd.Context(), opts)
 			if err != nil {
 				return err
@@ -90,6 +118,9 @@ does (403 and a journal entry otherwise). An empty address turns a service off.`
 			}
 			if sc != nil {
 				w.Activate(sc.Name, sc.Seed, sc.Faults)
+			}
+			for _, a := range assigns {
+				w.Assign(a.pfx, a.sc.Name, a.sc.Seed, a.sc.Faults)
 			}
 			addrs := w.Addrs()
 			for _, s := range []struct{ name, addr string }{
@@ -117,6 +148,7 @@ does (403 and a journal entry otherwise). An empty address turns a service off.`
 	}
 	f := cmd.Flags()
 	f.String("scenario", "", "scenario to activate: a catalog name or a YAML file")
+	f.StringSlice("assign", nil, "CIDR=SCENARIO: the clients in CIDR (or one address) meet SCENARIO instead of the default one; the most specific CIDR wins (repeatable)")
 	f.String("proxy", "127.0.0.1:8080", "forward proxy address")
 	f.String("dns", "127.0.0.1:1053", "DNS server address (UDP and TCP)")
 	f.String("upstream-http", "127.0.0.1:8530", "Windows Update emulator, HTTP")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -173,5 +174,50 @@ func TestCtlCommands(t *testing.T) {
 	out, _, status = runCmd(t, ctlArgs("journal", "--event", "scenario")...)
 	if status != 0 || !strings.Contains(out, "scenario dns-nxdomain-scan client=default") {
 		t.Errorf("ctl journal: %d\n%s", status, out)
+	}
+
+	// Per client: 127.0.0.7 gets a scenario of its own, which its queries meet.
+	out, errs, status = runCmd(t, ctlArgs("use", "dns-servfail-scan", "--client", "127.0.0.7")...)
+	if status != 0 || !strings.Contains(out, "client 127.0.0.7/32: scenario dns-servfail-scan") {
+		t.Fatalf("ctl use --client: %d %s %s", status, out, errs)
+	}
+	if _, errs, status := runCmd(t, ctlArgs("use", "dns-servfail-scan", "--client", "127.0.0.1/8")...); status == 0 || !strings.Contains(errs, "host bits set") {
+		t.Errorf("ctl use --client with host bits: %d %s", status, errs)
+	}
+	m := new(dns.Msg)
+	m.SetQuestion("wsus.lab.", dns.TypeA)
+	c := &dns.Client{Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.7")}}}
+	if r, _, err := c.Exchange(m, s.addrs.DNS); err != nil || r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("127.0.0.7's query: %v %v", r, err)
+	}
+	out, _, status = runCmd(t, ctlArgs("clients")...)
+	if status != 0 || !regexp.MustCompile(`127\.0\.0\.7/32\s+dns-servfail-scan\s+1\s+1\s+127\.0\.0\.7\n`).MatchString(out) ||
+		!regexp.MustCompile(`default\s+dns-nxdomain-scan\s+1\s+\d+\s+127\.0\.0\.1`).MatchString(out) {
+		t.Errorf("ctl clients: %d\n%s", status, out)
+	}
+	if out, _, status := runCmd(t, ctlArgs("use", "none", "--client", "127.0.0.7")...); status != 0 || !strings.Contains(out, "back to the default") {
+		t.Errorf("ctl use none --client: %d %s", status, out)
+	}
+}
+
+// TestServeAssign starts serve with --assign and checks the assigned
+// client meets its scenario while another meets the default; a bad
+// --assign stops serve before any socket opens.
+func TestServeAssign(t *testing.T) {
+	s := startServe(t, "--state-dir", t.TempDir(), "--proxy", "", "--dns", "127.0.0.1:0", "--upstream-http", "", "--upstream-https", "",
+		"--control", "", "--scenario", "dns-nxdomain-scan", "--assign", "127.0.0.6=dns-servfail-scan", "--assign", "127.0.0.0/30=healthy-lab")
+	for ip, want := range map[string]int{"127.0.0.6": dns.RcodeServerFailure, "127.0.0.2": dns.RcodeRefused /* no fault; no emulator to point at */, "127.0.0.5": dns.RcodeNameError} {
+		m := new(dns.Msg)
+		m.SetQuestion("wsus.lab.", dns.TypeA)
+		c := &dns.Client{Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(ip)}}}
+		if r, _, err := c.Exchange(m, s.addrs.DNS); err != nil || r.Rcode != want {
+			t.Errorf("%s: %v %v, want %s", ip, r, err, dns.RcodeToString[want])
+		}
+	}
+	s.waitOutput(t, regexp.MustCompile(`scenario dns-servfail-scan client=127\.0\.0\.6/32`))
+	for _, bad := range []string{"127.0.0.6", "127.0.0.300=healthy-lab", "127.0.0.6=no-such"} {
+		if _, errs, status := runCmd(t, "serve", "--assign", bad, "--proxy", "", "--dns", "", "--upstream-http", "", "--upstream-https", "", "--control", ""); status != 1 || !strings.Contains(errs, "--assign") {
+			t.Errorf("--assign %s: %d %s", bad, status, errs)
+		}
 	}
 }

@@ -54,9 +54,20 @@ func verdict(r Result) string {
 	return "ok"
 }
 
-// SummaryLine is the closing line of a run: "N passed, M failed".
+// SummaryLine is the closing line of a run: "N passed, M failed", and
+// how many scenarios were run again alone after a miss (Matrix).
 func SummaryLine(rep *Report) string {
-	return fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)
+	line := fmt.Sprintf("%d passed, %d failed", rep.Passed, rep.Failed)
+	reruns := 0
+	for _, r := range rep.Results {
+		if r.FirstRun != "" {
+			reruns++
+		}
+	}
+	if reruns > 0 {
+		line += fmt.Sprintf(" (%d run again alone after a miss beside the others; see first_run)", reruns)
+	}
+	return line
 }
 
 func renderTable(w io.Writer, rep *Report) error {

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,11 @@ type Result struct {
 	Fixes      []FixResult          `json:"fixes,omitempty"`
 	Session    *client.Result       `json:"session,omitempty"`  // the client's full result (observations)
 	Reported   []codes.Code         `json:"reported,omitempty"` // codes real clients reported for this scenario
-	Expect     *scenarios.Expect    `json:"-"`
+	// FirstRun, when set, is what a matrix's first run of the scenario
+	// saw before it was run again alone (Matrix): observed code and any
+	// fix that missed its expectation.
+	FirstRun string            `json:"first_run,omitempty"`
+	Expect   *scenarios.Expect `json:"-"`
 }
 
 // FixResult is one fix applied to the scenario's failing state.
@@ -76,6 +81,24 @@ func (r *Report) Summarize() {
 			r.Failed++
 		}
 	}
+}
+
+// ok reports whether the result met every expectation.
+func (r Result) ok() bool { return r.Pass && r.FixesPass() && r.Error == "" }
+
+// summary is the one line FirstRun keeps of a result.
+func (r Result) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "observed %s", r.Observed.Hex())
+	if r.Error != "" {
+		fmt.Fprintf(&b, ", error: %s", r.Error)
+	}
+	for _, f := range r.Fixes {
+		if !f.Pass {
+			fmt.Fprintf(&b, "; %s: %s (%s)", f.Chain(), f.Got, f.After.Hex())
+		}
+	}
+	return b.String()
 }
 
 // FixesPass reports whether every fix met its expected outcome.

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/scenarios"
 )
 
 // Classification turns the evidence of a failed request into the codes
@@ -40,9 +40,9 @@ type Rule struct {
 	Name  string `json:"name"`
 	Table string `json:"table"` // transport, translation, wua, job
 	// Classes the rule applies to; empty: all.
-	Classes []Class `json:"classes,omitempty"`
+	Classes []profile.Class `json:"classes,omitempty"`
 	// Phases the evidence comes from; empty: any.
-	Phases []Phase `json:"phases,omitempty"`
+	Phases []profile.Phase `json:"phases,omitempty"`
 	// Generation, or empty for both.
 	Generation Generation `json:"generation,omitempty"`
 	// Stack for job rules, or empty for both.
@@ -52,9 +52,9 @@ type Rule struct {
 	WinHTTP WinHTTPError `json:"winhttp,omitempty"`
 	// Code is the HRESULT; zero where it derives from the evidence (the
 	// raw WinHTTP error, the HTTP status).
-	Code       codes.Code           `json:"code,omitempty"`
-	Confidence scenarios.Confidence `json:"confidence"`
-	Source     string               `json:"source"`
+	Code       codes.Code         `json:"code,omitempty"`
+	Confidence profile.Confidence `json:"confidence"`
+	Source     string             `json:"source"`
 
 	match func(err error) bool
 	// code derives the HRESULT when Code is zero.
@@ -73,7 +73,7 @@ type Verdict struct {
 	Code       codes.Code
 	JobCode    codes.Code // the BITS/DO job's own error, for downloads
 	Rule       string     // the rules that decided, "connect-refused > winhttp-raw"
-	Confidence scenarios.Confidence
+	Confidence profile.Confidence
 	Source     string
 }
 
@@ -105,7 +105,7 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-var phasesAfterConnect = []Phase{PhaseProxy, PhaseHandshake, PhaseRequest, PhaseHeaders, PhaseBody}
+var phasesAfterConnect = []profile.Phase{profile.PhaseProxy, profile.PhaseHandshake, profile.PhaseRequest, profile.PhaseHeaders, profile.PhaseBody}
 
 // transportRules map what the socket, TLS stack and parser saw to the
 // WinHTTP error Windows raises ([L-WINHTTPERR]; reference section 1 and
@@ -115,64 +115,64 @@ var transportRules = []Rule{
 		match: as(func(e *URLError) bool { return e.Scheme })},
 	{Name: "invalid-url", WinHTTP: WinHTTPInvalidURL, Confidence: "medium", Source: "[L-WINHTTPERR] 12005",
 		match: as[*URLError](nil)},
-	{Name: "resolve-timeout", Phases: []Phase{PhaseResolve}, WinHTTP: WinHTTPTimeout, Confidence: "low", Source: "[L-TIMEOUTS]; [L-WINHTTPERR] 12002 (row 3, inferred)",
+	{Name: "resolve-timeout", Phases: []profile.Phase{profile.PhaseResolve}, WinHTTP: WinHTTPTimeout, Confidence: "low", Source: "[L-TIMEOUTS]; [L-WINHTTPERR] 12002 (row 3, inferred)",
 		match: as(func(e *NameError) bool { return e.Reason == ReasonResolveTimeout })},
-	{Name: "name-servfail", Phases: []Phase{PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "medium", Source: "[L-WINHTTPERR] 12007 (row 2: the OS resolver fails, inferred)",
+	{Name: "name-servfail", Phases: []profile.Phase{profile.PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "medium", Source: "[L-WINHTTPERR] 12007 (row 2: the OS resolver fails, inferred)",
 		match: as(func(e *NameError) bool { return e.Reason == ReasonServFail || e.Reason == ReasonRefused })},
-	{Name: "name-no-answer", Phases: []Phase{PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "medium-low", Source: "[L-TIMEOUTS]; [L-WINHTTPERR] 12007 (row 3, inferred)",
+	{Name: "name-no-answer", Phases: []profile.Phase{profile.PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "medium-low", Source: "[L-TIMEOUTS]; [L-WINHTTPERR] 12007 (row 3, inferred)",
 		match: as(func(e *NameError) bool { return e.Reason == ReasonNoData || e.Reason == ReasonTimeout })},
-	{Name: "name-not-resolved", Phases: []Phase{PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "high", Source: "[L-WINHTTPERR] 12007",
+	{Name: "name-not-resolved", Phases: []profile.Phase{profile.PhaseResolve}, WinHTTP: WinHTTPNameNotResolved, Confidence: "high", Source: "[L-WINHTTPERR] 12007",
 		match: as[*NameError](nil)},
-	{Name: "client-cert-needed", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPClientAuthCertNeeded, Confidence: "high", Source: "[L-SCAN]; [L-WINHTTPERR] 12044",
+	{Name: "client-cert-needed", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPClientAuthCertNeeded, Confidence: "high", Source: "[L-SCAN]; [L-WINHTTPERR] 12044",
 		match: is(ErrClientCertNeeded)},
-	{Name: "login-failure", Phases: []Phase{PhaseProxy}, WinHTTP: WinHTTPLoginFailure, Confidence: "medium", Source: "[KB902093]; [L-WINHTTPERR] 12015",
+	{Name: "login-failure", Phases: []profile.Phase{profile.PhaseProxy}, WinHTTP: WinHTTPLoginFailure, Confidence: "medium", Source: "[KB902093]; [L-WINHTTPERR] 12015",
 		match: is(ErrLoginFailure)},
-	{Name: "redirect-failed", Phases: []Phase{PhaseHeaders}, WinHTTP: WinHTTPRedirectFailed, Confidence: "low", Source: "[L-WINHTTPERR] 12156 (no WU log seen)",
+	{Name: "redirect-failed", Phases: []profile.Phase{profile.PhaseHeaders}, WinHTTP: WinHTTPRedirectFailed, Confidence: "low", Source: "[L-WINHTTPERR] 12156 (no WU log seen)",
 		match: as[*RedirectError](nil)},
-	{Name: "header-count", Phases: []Phase{PhaseProxy, PhaseHeaders}, WinHTTP: WinHTTPHeaderCountExceeded, Confidence: "low", Source: "[L-WINHTTPERR] 12181 (row 22b, inferred)",
+	{Name: "header-count", Phases: []profile.Phase{profile.PhaseProxy, profile.PhaseHeaders}, WinHTTP: WinHTTPHeaderCountExceeded, Confidence: "low", Source: "[L-WINHTTPERR] 12181 (row 22b, inferred)",
 		match: is(ErrHeaderCount)},
-	{Name: "header-size", Phases: []Phase{PhaseProxy, PhaseHeaders}, WinHTTP: WinHTTPHeaderSizeOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12182 (row 22b, inferred)",
+	{Name: "header-size", Phases: []profile.Phase{profile.PhaseProxy, profile.PhaseHeaders}, WinHTTP: WinHTTPHeaderSizeOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12182 (row 22b, inferred)",
 		match: is(ErrHeaderSize)},
-	{Name: "connect-refused", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "high", Source: "[L-WINHTTPERR] 12029; [L-DLERR]",
+	{Name: "connect-refused", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "high", Source: "[L-WINHTTPERR] 12029; [L-DLERR]",
 		match: isAny(syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EADDRNOTAVAIL)},
-	{Name: "connect-timeout", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [AK]",
+	{Name: "connect-timeout", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [AK]",
 		match: isTimeout},
-	{Name: "connect-reset", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPConnectionError, Confidence: "medium", Source: "[L-WINHTTPERR] 12030 (accepted, then reset)",
+	{Name: "connect-reset", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPConnectionError, Confidence: "medium", Source: "[L-WINHTTPERR] 12030 (accepted, then reset)",
 		match: isAny(syscall.ECONNRESET, syscall.ECONNABORTED)},
-	{Name: "connect-failed", Phases: []Phase{PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "medium", Source: "[L-WINHTTPERR] 12029",
+	{Name: "connect-failed", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "medium", Source: "[L-WINHTTPERR] 12029",
 		match: func(error) bool { return true }},
 	{Name: "receive-timeout", Phases: phasesAfterConnect, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [L-TIMEOUTS]; [AK]",
 		match: isTimeout},
-	{Name: "tls-reset", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPConnectionError, Confidence: "high", Source: "[L-2EFE]; [L-DLERR]; [LU8]; [L-WINHTTPERR] 12030",
+	{Name: "tls-reset", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPConnectionError, Confidence: "high", Source: "[L-2EFE]; [L-DLERR]; [LU8]; [L-WINHTTPERR] 12030",
 		match: isAny(syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, io.EOF, io.ErrUnexpectedEOF)},
 	{Name: "reset", Phases: phasesAfterConnect, WinHTTP: WinHTTPConnectionError, Confidence: "medium-high", Source: "[L-WINHTTPERR] 12030",
 		match: isAny(syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE)},
 	{Name: "closed-early", Phases: phasesAfterConnect, WinHTTP: WinHTTPConnectionError, Confidence: "medium", Source: "[L-WINHTTPERR] 12030 (row 7, inferred)",
 		match: isAny(io.EOF, io.ErrUnexpectedEOF)},
-	{Name: "cert-revoked", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
+	{Name: "cert-revoked", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
 		match: as(func(e *RevocationError) bool { return !e.Offline })},
-	{Name: "revocation-offline", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[GYO]; [H] 12175",
+	{Name: "revocation-offline", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[GYO]; [H] 12175",
 		match: as[*RevocationError](nil)},
-	{Name: "cert-expired", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "high", Source: "[H] 12175; [L-2F8F]",
+	{Name: "cert-expired", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "high", Source: "[H] 12175; [L-2F8F]",
 		match: as(func(e x509.CertificateInvalidError) bool { return e.Reason == x509.Expired })},
-	{Name: "cert-hostname", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
+	{Name: "cert-hostname", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
 		match: as[x509.HostnameError](nil)},
-	{Name: "cert-untrusted", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "high", Source: "[L-2F8F]; [H] 12175",
+	{Name: "cert-untrusted", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "high", Source: "[L-2F8F]; [H] 12175",
 		match: as[x509.UnknownAuthorityError](nil)},
-	{Name: "cert-invalid", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
+	{Name: "cert-invalid", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[H] 12175",
 		match: func(err error) bool {
 			return as[x509.CertificateInvalidError](nil)(err) || as[x509.ConstraintViolationError](nil)(err) ||
 				as[x509.InsecureAlgorithmError](nil)(err) || as[*tls.CertificateVerificationError](nil)(err)
 		}},
-	{Name: "tls-alert", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[L-2EFE]; [L-WUCOMMON] (row 11: alert → 12175 inferred)",
+	{Name: "tls-alert", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[L-2EFE]; [L-WUCOMMON] (row 11: alert → 12175 inferred)",
 		match: as[tls.AlertError](nil)},
-	{Name: "tls-failure", Phases: []Phase{PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "low", Source: "[H] 12175 (row 11, inferred)",
+	{Name: "tls-failure", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "low", Source: "[H] 12175 (row 11, inferred)",
 		match: func(error) bool { return true }},
-	{Name: "malformed-response", Phases: []Phase{PhaseProxy, PhaseHeaders}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "high", Source: "[LU76]; [ES1]; [L-WINHTTPERR] 12152",
+	{Name: "malformed-response", Phases: []profile.Phase{profile.PhaseProxy, profile.PhaseHeaders}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "high", Source: "[LU76]; [ES1]; [L-WINHTTPERR] 12152",
 		match: as[*ProtocolError](nil)},
-	{Name: "chunk-line-too-long", Phases: []Phase{PhaseBody}, WinHTTP: WinHTTPChunkedHeaderOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12183 (row 22b, inferred)",
+	{Name: "chunk-line-too-long", Phases: []profile.Phase{profile.PhaseBody}, WinHTTP: WinHTTPChunkedHeaderOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12183 (row 22b, inferred)",
 		match: func(err error) bool { return as[*ProtocolError](nil)(err) && errors.Is(err, httputil.ErrLineTooLong) }},
-	{Name: "bad-chunk", Phases: []Phase{PhaseBody}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "low", Source: "[L-WINHTTPERR] 12152 (row 22b, inferred)",
+	{Name: "bad-chunk", Phases: []profile.Phase{profile.PhaseBody}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "low", Source: "[L-WINHTTPERR] 12152 (row 22b, inferred)",
 		match: as[*ProtocolError](nil)},
 	{Name: "transport-other", WinHTTP: WinHTTPConnectionError, Confidence: "low", Source: "inferred: an unclassified socket failure",
 		match: func(error) bool { return true }},
@@ -181,11 +181,11 @@ var transportRules = []Rule{
 // translationRules turn a WinHTTP error on WUA's WinHTTP path into the
 // HRESULT WUA reports (reference 3.3, 3.4).
 var translationRules = []Rule{
-	{Name: "name-not-resolved-translated", Classes: []Class{ClassScan, ClassSelfUpdate, ClassRedirector}, WinHTTP: WinHTTPNameNotResolved,
+	{Name: "name-not-resolved-translated", Classes: []profile.Class{profile.ClassScan, profile.ClassSelfUpdate, profile.ClassRedirector}, WinHTTP: WinHTTPNameNotResolved,
 		Code: 0x8024402C, Confidence: "high", Source: "[H] 0x8024402C; [L-402C]; [TW-402C]"},
-	{Name: "scan-timeout-wwsapi", Classes: []Class{ClassScan}, Generation: Modern, WinHTTP: WinHTTPTimeout,
+	{Name: "scan-timeout-wwsapi", Classes: []profile.Class{profile.ClassScan}, Generation: Modern, WinHTTP: WinHTTPTimeout,
 		Code: 0x8024401C, Confidence: "medium-low", Source: "[CM-401C] (WS_E_OPERATION_TIMED_OUT → 0x8024401C inferred)"},
-	{Name: "scan-timeout-legacy", Classes: []Class{ClassScan}, Generation: Legacy, WinHTTP: WinHTTPTimeout,
+	{Name: "scan-timeout-legacy", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, WinHTTP: WinHTTPTimeout,
 		Confidence: "medium", Source: "[AK]"},
 	{Name: "winhttp-raw", Confidence: "high", Source: "[L-WINHTTPERR]; 3.3 (pass-through rule inferred, each code observed)", passThrough: true},
 }
@@ -194,7 +194,7 @@ var translationRules = []Rule{
 var statusCodes = []struct {
 	status int
 	code   codes.Code
-	conf   scenarios.Confidence
+	conf   profile.Confidence
 	source string
 }{
 	{400, 0x80244016, "high", "[ISA-4016]; [H]"},
@@ -241,7 +241,7 @@ func StatusCode(status int) (codes.Code, bool) {
 // StatusConfidence is the confidence of StatusCode's mapping, from the
 // same table: High where a log shows the status and code together, Medium
 // for the header text alone, Low for 0x8024402B (inferred).
-func StatusConfidence(status int) scenarios.Confidence {
+func StatusConfidence(status int) profile.Confidence {
 	for _, s := range statusCodes {
 		if s.status == status {
 			return s.conf
@@ -262,7 +262,7 @@ func soapFaultCode(code string) func(error) bool {
 	return as(func(e *SOAPFault) bool { return strings.EqualFold(e.Code, code) })
 }
 
-var winHTTPClasses = []Class{ClassScan, ClassSelfUpdate, ClassRedirector}
+var winHTTPClasses = []profile.Class{profile.ClassScan, profile.ClassSelfUpdate, profile.ClassRedirector}
 
 // wuaRules read what WUA decides on the WinHTTP path (reference 3.2, 5.2,
 // section 4 rows 20-27).
@@ -270,7 +270,7 @@ var wuaRules = func() []Rule {
 	rules := []Rule{
 		{Name: "invalid-proxy-list", Code: 0x80240030, Confidence: "high", Source: "[WUERR]; [L-SCAN]",
 			match: as[*ProxyListError](nil)},
-		{Name: "proxy-refused-connect", Classes: winHTTPClasses, Phases: []Phase{PhaseProxy}, Confidence: "low", Source: "inferred (row 20); [L-SCAN]",
+		{Name: "proxy-refused-connect", Classes: winHTTPClasses, Phases: []profile.Phase{profile.PhaseProxy}, Confidence: "low", Source: "inferred (row 20); [L-SCAN]",
 			match: as(func(e *StatusError) bool { return e.Proxy && e.Status != 407 }),
 			code: func(err error, _ WinHTTPError) codes.Code {
 				e, _ := errors.AsType[*StatusError](err)
@@ -284,35 +284,35 @@ var wuaRules = func() []Rule {
 	rules = append(rules,
 		Rule{Name: "http-status-other", Classes: winHTTPClasses, Code: 0x8024402B, Confidence: "low", Source: "[H] WU_E_PT_HTTP_STATUS_NOT_MAPPED (inferred)",
 			match: as[*StatusError](nil)},
-		Rule{Name: "soap-fault-wwsapi", Classes: []Class{ClassScan}, Generation: Modern, Code: 0x80244007, Confidence: "high", Source: "[L-4007]",
+		Rule{Name: "soap-fault-wwsapi", Classes: []profile.Class{profile.ClassScan}, Generation: Modern, Code: 0x80244007, Confidence: "high", Source: "[L-4007]",
 			match: as[*SOAPFault](nil)},
-		Rule{Name: "soap-fault-server", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x8024400E, Confidence: "medium", Source: "[EXPTA]; [ATLSOAP]",
+		Rule{Name: "soap-fault-server", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x8024400E, Confidence: "medium", Source: "[EXPTA]; [ATLSOAP]",
 			match: soapFaultCode("Server")},
-		Rule{Name: "soap-fault-client", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x8024400D, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
+		Rule{Name: "soap-fault-client", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x8024400D, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
 			match: soapFaultCode("Client")},
-		Rule{Name: "soap-fault-version", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x8024400B, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
+		Rule{Name: "soap-fault-version", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x8024400B, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
 			match: soapFaultCode("VersionMismatch")},
-		Rule{Name: "soap-fault-must-understand", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x8024400C, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
+		Rule{Name: "soap-fault-must-understand", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x8024400C, Confidence: "low", Source: "[ATLSOAP]; [WUERR] (inferred)",
 			match: soapFaultCode("MustUnderstand")},
-		Rule{Name: "soap-fault-unknown", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x80244007, Confidence: "low", Source: "[ATLSOAP] SOAP_E_UNK; [WUERR] (inferred)",
+		Rule{Name: "soap-fault-unknown", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x80244007, Confidence: "low", Source: "[ATLSOAP] SOAP_E_UNK; [WUERR] (inferred)",
 			match: as[*SOAPFault](nil)},
-		Rule{Name: "soap-parse-atl", Classes: []Class{ClassScan}, Generation: Legacy, Code: 0x8024400A, Confidence: "low", Source: "[WUERR] SOAPCLIENT_PARSE_ERROR (row 22c, inferred)",
+		Rule{Name: "soap-parse-atl", Classes: []profile.Class{profile.ClassScan}, Generation: Legacy, Code: 0x8024400A, Confidence: "low", Source: "[WUERR] SOAPCLIENT_PARSE_ERROR (row 22c, inferred)",
 			match: as[*SOAPParseError](nil)},
-		Rule{Name: "soap-parse-wwsapi", Classes: []Class{ClassScan}, Generation: Modern, Code: 0x80240439, Confidence: "low", Source: "[WUERR] WU_E_PT_INVALID_FORMAT (row 22c, inferred)",
+		Rule{Name: "soap-parse-wwsapi", Classes: []profile.Class{profile.ClassScan}, Generation: Modern, Code: 0x80240439, Confidence: "low", Source: "[WUERR] WU_E_PT_INVALID_FORMAT (row 22c, inferred)",
 			match: as[*SOAPParseError](nil)},
-		Rule{Name: "max-round-trips", Classes: []Class{ClassScan}, Code: 0x80244010, Confidence: "high", Source: "[SUS-4010]",
+		Rule{Name: "max-round-trips", Classes: []profile.Class{profile.ClassScan}, Code: 0x80244010, Confidence: "high", Source: "[SUS-4010]",
 			match: is(ErrMaxRoundTrips)},
-		Rule{Name: "redirector-content-type", Classes: []Class{ClassRedirector}, Code: 0x80245005, Confidence: "low", Source: "[WUERR] (row 23)",
+		Rule{Name: "redirector-content-type", Classes: []profile.Class{profile.ClassRedirector}, Code: 0x80245005, Confidence: "low", Source: "[WUERR] (row 23)",
 			match: as[*ContentTypeError](nil)},
-		Rule{Name: "wrong-content-type", Classes: []Class{ClassSelfUpdate, ClassScan}, Code: 0x80240038, Confidence: "medium", Source: "[H]; [L-WUANET] (row 23)",
+		Rule{Name: "wrong-content-type", Classes: []profile.Class{profile.ClassSelfUpdate, profile.ClassScan}, Code: 0x80240038, Confidence: "medium", Source: "[H]; [L-WUANET] (row 23)",
 			match: as[*ContentTypeError](nil)},
-		Rule{Name: "invalid-ident-cab", Classes: []Class{ClassSelfUpdate}, Code: 0x8024D002, Confidence: "low", Source: "[WUERR] (row 24, inferred)",
+		Rule{Name: "invalid-ident-cab", Classes: []profile.Class{profile.ClassSelfUpdate}, Code: 0x8024D002, Confidence: "low", Source: "[WUERR] (row 24, inferred)",
 			match: as[*CabError](nil)},
-		Rule{Name: "invalid-redirector-cab", Classes: []Class{ClassRedirector}, Code: 0x80245001, Confidence: "low", Source: "[WUERR] (row 24, inferred)",
+		Rule{Name: "invalid-redirector-cab", Classes: []profile.Class{profile.ClassRedirector}, Code: 0x80245001, Confidence: "low", Source: "[WUERR] (row 24, inferred)",
 			match: as[*CabError](nil)},
-		Rule{Name: "sls-invalid", Classes: []Class{ClassRedirector}, Code: 0x8024500B, Confidence: "low", Source: "[WUERR] WU_E_REDIRECTOR_SLS_GENERIC_ERROR (inferred)",
+		Rule{Name: "sls-invalid", Classes: []profile.Class{profile.ClassRedirector}, Code: 0x8024500B, Confidence: "low", Source: "[WUERR] WU_E_REDIRECTOR_SLS_GENERIC_ERROR (inferred)",
 			match: as[*SLSError](nil)},
-		Rule{Name: "same-redirector-id", Classes: []Class{ClassRedirector}, Code: 0x8024502D, Confidence: "low", Source: "[WUERR] WU_E_PT_SAME_REDIR_ID; seed 002 (recovery after a failed scan, inferred)",
+		Rule{Name: "same-redirector-id", Classes: []profile.Class{profile.ClassRedirector}, Code: 0x8024502D, Confidence: "low", Source: "[WUERR] WU_E_PT_SAME_REDIR_ID; seed 002 (recovery after a failed scan, inferred)",
 			match: is(ErrSameRedirectorID)},
 	)
 	return rules
@@ -366,14 +366,14 @@ func Rules() []Rule {
 	return out
 }
 
-func (r *Rule) applies(class Class, phase Phase, gen Generation, stack Stack) bool {
+func (r *Rule) applies(class profile.Class, phase profile.Phase, gen Generation, stack Stack) bool {
 	return (len(r.Classes) == 0 || slices.Contains(r.Classes, class)) &&
 		(len(r.Phases) == 0 || slices.Contains(r.Phases, phase)) &&
 		(r.Generation == "" || r.Generation == gen) &&
 		(r.Stack == "" || r.Stack == stack)
 }
 
-func first(rules []Rule, err error, class Class, phase Phase, gen Generation, stack Stack) *Rule {
+func first(rules []Rule, err error, class profile.Class, phase profile.Phase, gen Generation, stack Stack) *Rule {
 	for i := range rules {
 		r := &rules[i]
 		if r.applies(class, phase, gen, stack) && (r.match == nil || r.match(err)) {
@@ -384,7 +384,7 @@ func first(rules []Rule, err error, class Class, phase Phase, gen Generation, st
 }
 
 // phaseOf returns the phase a failure carries (empty when none).
-func phaseOf(err error) Phase {
+func phaseOf(err error) profile.Phase {
 	if te, ok := errors.AsType[*TransportError](err); ok {
 		return te.Phase
 	}
@@ -404,7 +404,7 @@ func transportCause(err error) bool {
 }
 
 // winHTTPOf classifies a transport failure into a WinHTTP error.
-func winHTTPOf(err error, class Class, gen Generation, stack Stack) (WinHTTPError, *Rule) {
+func winHTTPOf(err error, class profile.Class, gen Generation, stack Stack) (WinHTTPError, *Rule) {
 	r := first(transportRules, err, class, phaseOf(err), gen, stack)
 	if r == nil { // transport-other matches everything
 		return WinHTTPConnectionError, nil
@@ -414,12 +414,12 @@ func winHTTPOf(err error, class Class, gen Generation, stack Stack) (WinHTTPErro
 
 // Classify returns what Windows would report for a failure of a request
 // of the class, for the generation and download stack.
-func Classify(err error, class Class, gen Generation, stack Stack) Verdict {
+func Classify(err error, class profile.Class, gen Generation, stack Stack) Verdict {
 	if err == nil {
 		return Verdict{}
 	}
 	phase := phaseOf(err)
-	if class == ClassDownload {
+	if class == profile.ClassDownload {
 		return classifyJob(err, gen, stack)
 	}
 	if !transportCause(err) {
@@ -443,7 +443,7 @@ func Classify(err error, class Class, gen Generation, stack Stack) Verdict {
 
 // translation returns the translation rule for a WinHTTP error on WUA's
 // WinHTTP path (winhttp-raw matches whatever the others leave).
-func translation(w WinHTTPError, class Class, phase Phase, gen Generation, stack Stack) *Rule {
+func translation(w WinHTTPError, class profile.Class, phase profile.Phase, gen Generation, stack Stack) *Rule {
 	for i := range translationRules {
 		r := &translationRules[i]
 		if r.applies(class, phase, gen, stack) && (r.WinHTTP == 0 || r.WinHTTP == w) {
@@ -460,13 +460,13 @@ func classifyJob(err error, gen Generation, stack Stack) Verdict {
 	var v Verdict
 	var tr *Rule
 	if transportCause(err) {
-		v.WinHTTP, tr = winHTTPOf(err, ClassDownload, gen, stack)
+		v.WinHTTP, tr = winHTTPOf(err, profile.ClassDownload, gen, stack)
 		v.JobCode = v.WinHTTP.Code()
 	}
 	if se, ok := errors.AsType[*StatusError](err); ok {
 		v.JobCode = BITSStatusCode(se.Status)
 	}
-	r := first(jobRules, err, ClassDownload, phase, gen, stack)
+	r := first(jobRules, err, profile.ClassDownload, phase, gen, stack)
 	switch {
 	case r.Code != 0:
 		v.Code = r.Code
@@ -497,15 +497,10 @@ func (v *Verdict) combine(rules ...*Rule) {
 		if !slices.Contains(sources, r.Source) {
 			sources = append(sources, r.Source)
 		}
-		if v.Confidence == "" || weaker(r.Confidence, v.Confidence) {
+		if v.Confidence == "" || r.Confidence.Weaker(v.Confidence) {
 			v.Confidence = r.Confidence
 		}
 	}
 	v.Rule = strings.Join(names, " > ")
 	v.Source = strings.Join(sources, "; ")
-}
-
-// weaker reports whether a is a weaker confidence than b.
-func weaker(a, b scenarios.Confidence) bool {
-	return slices.Index(scenarios.Confidences, a) > slices.Index(scenarios.Confidences, b)
 }

@@ -14,101 +14,101 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 )
 
-func transportErr(ph Phase, err error) error {
+func transportErr(ph profile.Phase, err error) error {
 	return &TransportError{Phase: ph, URL: "http://wsus.lab/x", Err: err}
 }
 
 func dialErr(err error) error {
-	return transportErr(PhaseConnect, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)})
+	return transportErr(profile.PhaseConnect, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", err)})
 }
 
 // TestClassify pins every rule with a synthetic error: the verdict's
 // WinHTTP error, HRESULT and deciding rule.
 func TestClassify(t *testing.T) {
-	dnsErr := transportErr(PhaseResolve, &NameError{Host: "wsus.lab", Reason: ReasonNXDomain})
-	timeout := transportErr(PhaseHeaders, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded})
-	reset := transportErr(PhaseBody, &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)})
+	dnsErr := transportErr(profile.PhaseResolve, &NameError{Host: "wsus.lab", Reason: ReasonNXDomain})
+	timeout := transportErr(profile.PhaseHeaders, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded})
+	reset := transportErr(profile.PhaseBody, &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)})
 	cases := []struct {
 		name    string
 		err     error
-		class   Class
+		class   profile.Class
 		gen     Generation
 		stack   Stack
 		winhttp WinHTTPError
 		code    string
 		rule    string
 	}{
-		{"nxdomain scan", dnsErr, ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
-		{"nxdomain selfupdate legacy", dnsErr, ClassSelfUpdate, Legacy, StackBITS, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
-		{"nxdomain download", dnsErr, ClassDownload, Modern, StackDO, 12007, "0x80072EE7", "name-not-resolved > job-name-not-resolved"},
-		{"servfail scan", transportErr(PhaseResolve, &NameError{Reason: ReasonServFail}), ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-servfail > name-not-resolved-translated"},
-		{"nodata selfupdate", transportErr(PhaseResolve, &NameError{Reason: ReasonNoData}), ClassSelfUpdate, Modern, StackDO, 12007, "0x8024402C", "name-no-answer > name-not-resolved-translated"},
-		{"resolve timeout", transportErr(PhaseResolve, &NameError{Reason: ReasonResolveTimeout}), ClassScan, Legacy, StackBITS, 12002, "0x80072EE2", "resolve-timeout > scan-timeout-legacy"},
-		{"refused", dialErr(syscall.ECONNREFUSED), ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
-		{"unreachable", dialErr(syscall.EHOSTUNREACH), ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
-		{"connect timeout", dialErr(os.ErrDeadlineExceeded), ClassSelfUpdate, Modern, StackDO, 12002, "0x80072EE2", "connect-timeout > winhttp-raw"},
-		{"connect timeout scan modern", dialErr(os.ErrDeadlineExceeded), ClassScan, Modern, StackDO, 12002, "0x8024401C", "connect-timeout > scan-timeout-wwsapi"},
-		{"connect reset", dialErr(syscall.ECONNRESET), ClassScan, Modern, StackDO, 12030, "0x80072EFE", "connect-reset > winhttp-raw"},
-		{"connect other", dialErr(syscall.EINVAL), ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-failed > winhttp-raw"},
-		{"receive timeout modern scan", timeout, ClassScan, Modern, StackDO, 12002, "0x8024401C", "receive-timeout > scan-timeout-wwsapi"},
-		{"receive timeout legacy scan", timeout, ClassScan, Legacy, StackBITS, 12002, "0x80072EE2", "receive-timeout > scan-timeout-legacy"},
-		{"receive timeout selfupdate modern", timeout, ClassSelfUpdate, Modern, StackDO, 12002, "0x80072EE2", "receive-timeout > winhttp-raw"},
-		{"reset", reset, ClassScan, Modern, StackDO, 12030, "0x80072EFE", "reset > winhttp-raw"},
-		{"closed early", transportErr(PhaseBody, io.ErrUnexpectedEOF), ClassScan, Modern, StackDO, 12030, "0x80072EFE", "closed-early > winhttp-raw"},
-		{"tls reset", transportErr(PhaseHandshake, io.EOF), ClassScan, Modern, StackDO, 12030, "0x80072EFE", "tls-reset > winhttp-raw"},
-		{"client cert", transportErr(PhaseHandshake, fmt.Errorf("tls: %w", ErrClientCertNeeded)), ClassScan, Modern, StackDO, 12044, "0x80072F0C", "client-cert-needed > winhttp-raw"},
-		{"expired", transportErr(PhaseHandshake, &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-expired > winhttp-raw"},
-		{"hostname", transportErr(PhaseHandshake, x509.HostnameError{Host: "x"}), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-hostname > winhttp-raw"},
-		{"untrusted", transportErr(PhaseHandshake, x509.UnknownAuthorityError{}), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-untrusted > winhttp-raw"},
-		{"sha1", transportErr(PhaseHandshake, x509.InsecureAlgorithmError(x509.ECDSAWithSHA1)), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-invalid > winhttp-raw"},
-		{"revoked", transportErr(PhaseHandshake, &RevocationError{Err: errors.New("x")}), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-revoked > winhttp-raw"},
-		{"revocation offline", transportErr(PhaseHandshake, &RevocationError{Offline: true, Err: errors.New("x")}), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "revocation-offline > winhttp-raw"},
-		{"alert", transportErr(PhaseHandshake, tls.AlertError(70)), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "tls-alert > winhttp-raw"},
-		{"tls other", transportErr(PhaseHandshake, errors.New("tls: server selected unsupported protocol version 301")), ClassScan, Modern, StackDO, 12175, "0x80072F8F", "tls-failure > winhttp-raw"},
-		{"login failure", transportErr(PhaseProxy, ErrLoginFailure), ClassScan, Modern, StackDO, 12015, "0x80072EEF", "login-failure > winhttp-raw"},
-		{"malformed", transportErr(PhaseHeaders, &ProtocolError{Phase: PhaseHeaders, Err: errors.New("malformed HTTP status code")}), ClassScan, Modern, StackDO, 12152, "0x80072F78", "malformed-response > winhttp-raw"},
-		{"bad chunk", transportErr(PhaseBody, &ProtocolError{Phase: PhaseBody, Err: errors.New("invalid byte in chunk length")}), ClassScan, Modern, StackDO, 12152, "0x80072F78", "bad-chunk > winhttp-raw"},
-		{"chunk line too long", transportErr(PhaseBody, &ProtocolError{Phase: PhaseBody, Err: httputil.ErrLineTooLong}), ClassScan, Modern, StackDO, 12183, "0x80072F97", "chunk-line-too-long > winhttp-raw"},
-		{"header count", transportErr(PhaseHeaders, ErrHeaderCount), ClassScan, Modern, StackDO, 12181, "0x80072F95", "header-count > winhttp-raw"},
-		{"header size", transportErr(PhaseHeaders, ErrHeaderSize), ClassScan, Modern, StackDO, 12182, "0x80072F96", "header-size > winhttp-raw"},
-		{"redirect", transportErr(PhaseHeaders, &RedirectError{}), ClassSelfUpdate, Modern, StackDO, 12156, "0x80072F7C", "redirect-failed > winhttp-raw"},
-		{"no scheme", transportErr("", &URLError{Scheme: true}), ClassSelfUpdate, Modern, StackDO, 12006, "0x80072EE6", "invalid-url-scheme > winhttp-raw"},
-		{"bad url", transportErr("", &URLError{Err: errors.New("x")}), ClassSelfUpdate, Modern, StackDO, 12005, "0x80072EE5", "invalid-url > winhttp-raw"},
-		{"unclassified", transportErr(PhaseBody, errors.New("strange")), ClassScan, Modern, StackDO, 12030, "0x80072EFE", "transport-other > winhttp-raw"},
+		{"nxdomain scan", dnsErr, profile.ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
+		{"nxdomain selfupdate legacy", dnsErr, profile.ClassSelfUpdate, Legacy, StackBITS, 12007, "0x8024402C", "name-not-resolved > name-not-resolved-translated"},
+		{"nxdomain download", dnsErr, profile.ClassDownload, Modern, StackDO, 12007, "0x80072EE7", "name-not-resolved > job-name-not-resolved"},
+		{"servfail scan", transportErr(profile.PhaseResolve, &NameError{Reason: ReasonServFail}), profile.ClassScan, Modern, StackDO, 12007, "0x8024402C", "name-servfail > name-not-resolved-translated"},
+		{"nodata selfupdate", transportErr(profile.PhaseResolve, &NameError{Reason: ReasonNoData}), profile.ClassSelfUpdate, Modern, StackDO, 12007, "0x8024402C", "name-no-answer > name-not-resolved-translated"},
+		{"resolve timeout", transportErr(profile.PhaseResolve, &NameError{Reason: ReasonResolveTimeout}), profile.ClassScan, Legacy, StackBITS, 12002, "0x80072EE2", "resolve-timeout > scan-timeout-legacy"},
+		{"refused", dialErr(syscall.ECONNREFUSED), profile.ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
+		{"unreachable", dialErr(syscall.EHOSTUNREACH), profile.ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-refused > winhttp-raw"},
+		{"connect timeout", dialErr(os.ErrDeadlineExceeded), profile.ClassSelfUpdate, Modern, StackDO, 12002, "0x80072EE2", "connect-timeout > winhttp-raw"},
+		{"connect timeout scan modern", dialErr(os.ErrDeadlineExceeded), profile.ClassScan, Modern, StackDO, 12002, "0x8024401C", "connect-timeout > scan-timeout-wwsapi"},
+		{"connect reset", dialErr(syscall.ECONNRESET), profile.ClassScan, Modern, StackDO, 12030, "0x80072EFE", "connect-reset > winhttp-raw"},
+		{"connect other", dialErr(syscall.EINVAL), profile.ClassScan, Modern, StackDO, 12029, "0x80072EFD", "connect-failed > winhttp-raw"},
+		{"receive timeout modern scan", timeout, profile.ClassScan, Modern, StackDO, 12002, "0x8024401C", "receive-timeout > scan-timeout-wwsapi"},
+		{"receive timeout legacy scan", timeout, profile.ClassScan, Legacy, StackBITS, 12002, "0x80072EE2", "receive-timeout > scan-timeout-legacy"},
+		{"receive timeout selfupdate modern", timeout, profile.ClassSelfUpdate, Modern, StackDO, 12002, "0x80072EE2", "receive-timeout > winhttp-raw"},
+		{"reset", reset, profile.ClassScan, Modern, StackDO, 12030, "0x80072EFE", "reset > winhttp-raw"},
+		{"closed early", transportErr(profile.PhaseBody, io.ErrUnexpectedEOF), profile.ClassScan, Modern, StackDO, 12030, "0x80072EFE", "closed-early > winhttp-raw"},
+		{"tls reset", transportErr(profile.PhaseHandshake, io.EOF), profile.ClassScan, Modern, StackDO, 12030, "0x80072EFE", "tls-reset > winhttp-raw"},
+		{"client cert", transportErr(profile.PhaseHandshake, fmt.Errorf("tls: %w", ErrClientCertNeeded)), profile.ClassScan, Modern, StackDO, 12044, "0x80072F0C", "client-cert-needed > winhttp-raw"},
+		{"expired", transportErr(profile.PhaseHandshake, &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-expired > winhttp-raw"},
+		{"hostname", transportErr(profile.PhaseHandshake, x509.HostnameError{Host: "x"}), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-hostname > winhttp-raw"},
+		{"untrusted", transportErr(profile.PhaseHandshake, x509.UnknownAuthorityError{}), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-untrusted > winhttp-raw"},
+		{"sha1", transportErr(profile.PhaseHandshake, x509.InsecureAlgorithmError(x509.ECDSAWithSHA1)), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-invalid > winhttp-raw"},
+		{"revoked", transportErr(profile.PhaseHandshake, &RevocationError{Err: errors.New("x")}), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "cert-revoked > winhttp-raw"},
+		{"revocation offline", transportErr(profile.PhaseHandshake, &RevocationError{Offline: true, Err: errors.New("x")}), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "revocation-offline > winhttp-raw"},
+		{"alert", transportErr(profile.PhaseHandshake, tls.AlertError(70)), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "tls-alert > winhttp-raw"},
+		{"tls other", transportErr(profile.PhaseHandshake, errors.New("tls: server selected unsupported protocol version 301")), profile.ClassScan, Modern, StackDO, 12175, "0x80072F8F", "tls-failure > winhttp-raw"},
+		{"login failure", transportErr(profile.PhaseProxy, ErrLoginFailure), profile.ClassScan, Modern, StackDO, 12015, "0x80072EEF", "login-failure > winhttp-raw"},
+		{"malformed", transportErr(profile.PhaseHeaders, &ProtocolError{Phase: profile.PhaseHeaders, Err: errors.New("malformed HTTP status code")}), profile.ClassScan, Modern, StackDO, 12152, "0x80072F78", "malformed-response > winhttp-raw"},
+		{"bad chunk", transportErr(profile.PhaseBody, &ProtocolError{Phase: profile.PhaseBody, Err: errors.New("invalid byte in chunk length")}), profile.ClassScan, Modern, StackDO, 12152, "0x80072F78", "bad-chunk > winhttp-raw"},
+		{"chunk line too long", transportErr(profile.PhaseBody, &ProtocolError{Phase: profile.PhaseBody, Err: httputil.ErrLineTooLong}), profile.ClassScan, Modern, StackDO, 12183, "0x80072F97", "chunk-line-too-long > winhttp-raw"},
+		{"header count", transportErr(profile.PhaseHeaders, ErrHeaderCount), profile.ClassScan, Modern, StackDO, 12181, "0x80072F95", "header-count > winhttp-raw"},
+		{"header size", transportErr(profile.PhaseHeaders, ErrHeaderSize), profile.ClassScan, Modern, StackDO, 12182, "0x80072F96", "header-size > winhttp-raw"},
+		{"redirect", transportErr(profile.PhaseHeaders, &RedirectError{}), profile.ClassSelfUpdate, Modern, StackDO, 12156, "0x80072F7C", "redirect-failed > winhttp-raw"},
+		{"no scheme", transportErr("", &URLError{Scheme: true}), profile.ClassSelfUpdate, Modern, StackDO, 12006, "0x80072EE6", "invalid-url-scheme > winhttp-raw"},
+		{"bad url", transportErr("", &URLError{Err: errors.New("x")}), profile.ClassSelfUpdate, Modern, StackDO, 12005, "0x80072EE5", "invalid-url > winhttp-raw"},
+		{"unclassified", transportErr(profile.PhaseBody, errors.New("strange")), profile.ClassScan, Modern, StackDO, 12030, "0x80072EFE", "transport-other > winhttp-raw"},
 
-		{"proxy list", &ProxyListError{Err: errors.New("x")}, ClassScan, Modern, StackDO, 0, "0x80240030", "invalid-proxy-list"},
-		{"407", transportErr(PhaseProxy, &StatusError{Status: 407, Proxy: true}), ClassScan, Modern, StackDO, 0, "0x8024401B", "http-407"},
-		{"connect 403", transportErr(PhaseProxy, &StatusError{Status: 403, Proxy: true}), ClassScan, Modern, StackDO, 0, "0x80244018", "proxy-refused-connect"},
-		{"404", transportErr(PhaseHeaders, &StatusError{Status: 404}), ClassSelfUpdate, Modern, StackDO, 0, "0x80244019", "http-404"},
-		{"501", transportErr(PhaseHeaders, &StatusError{Status: 501}), ClassScan, Modern, StackDO, 0, "0x80244020", "http-501"},
-		{"504", transportErr(PhaseHeaders, &StatusError{Status: 504}), ClassScan, Legacy, StackDO, 0, "0x80244023", "http-504"},
-		{"418", transportErr(PhaseHeaders, &StatusError{Status: 418}), ClassScan, Modern, StackDO, 0, "0x8024402B", "http-status-other"},
-		{"fault modern", &SOAPFault{Code: "Client"}, ClassScan, Modern, StackDO, 0, "0x80244007", "soap-fault-wwsapi"},
-		{"fault legacy server", &SOAPFault{Code: "Server"}, ClassScan, Legacy, StackDO, 0, "0x8024400E", "soap-fault-server"},
-		{"fault legacy client", &SOAPFault{Code: "Client"}, ClassScan, Legacy, StackDO, 0, "0x8024400D", "soap-fault-client"},
-		{"fault legacy version", &SOAPFault{Code: "VersionMismatch"}, ClassScan, Legacy, StackDO, 0, "0x8024400B", "soap-fault-version"},
-		{"fault legacy must-understand", &SOAPFault{Code: "MustUnderstand"}, ClassScan, Legacy, StackDO, 0, "0x8024400C", "soap-fault-must-understand"},
-		{"fault legacy wcf", &SOAPFault{Code: "InternalServiceFault"}, ClassScan, Legacy, StackDO, 0, "0x80244007", "soap-fault-unknown"},
-		{"parse modern", &SOAPParseError{Err: errors.New("x")}, ClassScan, Modern, StackDO, 0, "0x80240439", "soap-parse-wwsapi"},
-		{"parse legacy", &SOAPParseError{Err: errors.New("x")}, ClassScan, Legacy, StackDO, 0, "0x8024400A", "soap-parse-atl"},
-		{"round trips", ErrMaxRoundTrips, ClassScan, Modern, StackDO, 0, "0x80244010", "max-round-trips"},
-		{"content type", &ContentTypeError{}, ClassSelfUpdate, Modern, StackDO, 0, "0x80240038", "wrong-content-type"},
-		{"content type redirector", &ContentTypeError{}, ClassRedirector, Legacy, StackBITS, 0, "0x80245005", "redirector-content-type"},
-		{"ident cab", &CabError{Err: errors.New("x")}, ClassSelfUpdate, Modern, StackDO, 0, "0x8024D002", "invalid-ident-cab"},
-		{"redirector cab", &CabError{Err: errors.New("x")}, ClassRedirector, Legacy, StackBITS, 0, "0x80245001", "invalid-redirector-cab"},
+		{"proxy list", &ProxyListError{Err: errors.New("x")}, profile.ClassScan, Modern, StackDO, 0, "0x80240030", "invalid-proxy-list"},
+		{"407", transportErr(profile.PhaseProxy, &StatusError{Status: 407, Proxy: true}), profile.ClassScan, Modern, StackDO, 0, "0x8024401B", "http-407"},
+		{"connect 403", transportErr(profile.PhaseProxy, &StatusError{Status: 403, Proxy: true}), profile.ClassScan, Modern, StackDO, 0, "0x80244018", "proxy-refused-connect"},
+		{"404", transportErr(profile.PhaseHeaders, &StatusError{Status: 404}), profile.ClassSelfUpdate, Modern, StackDO, 0, "0x80244019", "http-404"},
+		{"501", transportErr(profile.PhaseHeaders, &StatusError{Status: 501}), profile.ClassScan, Modern, StackDO, 0, "0x80244020", "http-501"},
+		{"504", transportErr(profile.PhaseHeaders, &StatusError{Status: 504}), profile.ClassScan, Legacy, StackDO, 0, "0x80244023", "http-504"},
+		{"418", transportErr(profile.PhaseHeaders, &StatusError{Status: 418}), profile.ClassScan, Modern, StackDO, 0, "0x8024402B", "http-status-other"},
+		{"fault modern", &SOAPFault{Code: "Client"}, profile.ClassScan, Modern, StackDO, 0, "0x80244007", "soap-fault-wwsapi"},
+		{"fault legacy server", &SOAPFault{Code: "Server"}, profile.ClassScan, Legacy, StackDO, 0, "0x8024400E", "soap-fault-server"},
+		{"fault legacy client", &SOAPFault{Code: "Client"}, profile.ClassScan, Legacy, StackDO, 0, "0x8024400D", "soap-fault-client"},
+		{"fault legacy version", &SOAPFault{Code: "VersionMismatch"}, profile.ClassScan, Legacy, StackDO, 0, "0x8024400B", "soap-fault-version"},
+		{"fault legacy must-understand", &SOAPFault{Code: "MustUnderstand"}, profile.ClassScan, Legacy, StackDO, 0, "0x8024400C", "soap-fault-must-understand"},
+		{"fault legacy wcf", &SOAPFault{Code: "InternalServiceFault"}, profile.ClassScan, Legacy, StackDO, 0, "0x80244007", "soap-fault-unknown"},
+		{"parse modern", &SOAPParseError{Err: errors.New("x")}, profile.ClassScan, Modern, StackDO, 0, "0x80240439", "soap-parse-wwsapi"},
+		{"parse legacy", &SOAPParseError{Err: errors.New("x")}, profile.ClassScan, Legacy, StackDO, 0, "0x8024400A", "soap-parse-atl"},
+		{"round trips", ErrMaxRoundTrips, profile.ClassScan, Modern, StackDO, 0, "0x80244010", "max-round-trips"},
+		{"content type", &ContentTypeError{}, profile.ClassSelfUpdate, Modern, StackDO, 0, "0x80240038", "wrong-content-type"},
+		{"content type redirector", &ContentTypeError{}, profile.ClassRedirector, Legacy, StackBITS, 0, "0x80245005", "redirector-content-type"},
+		{"ident cab", &CabError{Err: errors.New("x")}, profile.ClassSelfUpdate, Modern, StackDO, 0, "0x8024D002", "invalid-ident-cab"},
+		{"redirector cab", &CabError{Err: errors.New("x")}, profile.ClassRedirector, Legacy, StackBITS, 0, "0x80245001", "invalid-redirector-cab"},
 
-		{"range do", &JobError{Err: &RangeError{}}, ClassDownload, Modern, StackDO, 0, "0x80D05001", "range-mismatch-do"},
-		{"range bits", &JobError{Err: &RangeError{}}, ClassDownload, Legacy, StackBITS, 0, "0x80200013", "range-mismatch-bits"},
-		{"digest", &JobError{Err: &DigestError{}}, ClassDownload, Modern, StackDO, 0, "0x80246002", "digest-mismatch"},
-		{"no url", &JobError{Err: ErrNoFileURL}, ClassDownload, Modern, StackDO, 0, "0x80246001", "no-file-url"},
-		{"job 404", &JobError{Err: transportErr(PhaseHeaders, &StatusError{Status: 404})}, ClassDownload, Modern, StackBITS, 0, "0x80244019", "job-http-404"},
-		{"job 407", &JobError{Err: transportErr(PhaseProxy, &StatusError{Status: 407, Proxy: true})}, ClassDownload, Modern, StackBITS, 0, "0x8024401B", "job-http-status"},
-		{"job no progress do", &JobError{NoProgress: true, Err: timeout}, ClassDownload, Modern, StackDO, 12002, "0x80D02002", "receive-timeout > job-no-progress-do"},
-		{"job no progress bits", &JobError{NoProgress: true, Err: reset}, ClassDownload, Legacy, StackBITS, 12030, "0x80072EFE", "reset > job-no-progress-bits"},
-		{"job tls", &JobError{Err: transportErr(PhaseHandshake, x509.UnknownAuthorityError{})}, ClassDownload, Modern, StackDO, 12175, "0x80072F8F", "cert-untrusted > job-error-raw"},
+		{"range do", &JobError{Err: &RangeError{}}, profile.ClassDownload, Modern, StackDO, 0, "0x80D05001", "range-mismatch-do"},
+		{"range bits", &JobError{Err: &RangeError{}}, profile.ClassDownload, Legacy, StackBITS, 0, "0x80200013", "range-mismatch-bits"},
+		{"digest", &JobError{Err: &DigestError{}}, profile.ClassDownload, Modern, StackDO, 0, "0x80246002", "digest-mismatch"},
+		{"no url", &JobError{Err: ErrNoFileURL}, profile.ClassDownload, Modern, StackDO, 0, "0x80246001", "no-file-url"},
+		{"job 404", &JobError{Err: transportErr(profile.PhaseHeaders, &StatusError{Status: 404})}, profile.ClassDownload, Modern, StackBITS, 0, "0x80244019", "job-http-404"},
+		{"job 407", &JobError{Err: transportErr(profile.PhaseProxy, &StatusError{Status: 407, Proxy: true})}, profile.ClassDownload, Modern, StackBITS, 0, "0x8024401B", "job-http-status"},
+		{"job no progress do", &JobError{NoProgress: true, Err: timeout}, profile.ClassDownload, Modern, StackDO, 12002, "0x80D02002", "receive-timeout > job-no-progress-do"},
+		{"job no progress bits", &JobError{NoProgress: true, Err: reset}, profile.ClassDownload, Legacy, StackBITS, 12030, "0x80072EFE", "reset > job-no-progress-bits"},
+		{"job tls", &JobError{Err: transportErr(profile.PhaseHandshake, x509.UnknownAuthorityError{})}, profile.ClassDownload, Modern, StackDO, 12175, "0x80072F8F", "cert-untrusted > job-error-raw"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,20 +116,20 @@ func TestClassify(t *testing.T) {
 			if v.WinHTTP != c.winhttp || v.Code.Hex() != c.code || v.Rule != c.rule {
 				t.Errorf("Classify(%v) = winhttp %d code %s rule %q, want %d %s %q", c.err, v.WinHTTP, v.Code.Hex(), v.Rule, c.winhttp, c.code, c.rule)
 			}
-			if v.Confidence == "" || !slices.Contains(scenarios.Confidences, v.Confidence) || v.Source == "" {
+			if v.Confidence == "" || !slices.Contains(profile.Confidences, v.Confidence) || v.Source == "" {
 				t.Errorf("confidence %q source %q", v.Confidence, v.Source)
 			}
 		})
 	}
 	// The DNS rows' confidences are section 4's: #1 High, #2 Medium, #3
 	// Medium-Low.
-	for reason, want := range map[string]scenarios.Confidence{ReasonNXDomain: "high", ReasonServFail: "medium", ReasonRefused: "medium",
+	for reason, want := range map[string]profile.Confidence{ReasonNXDomain: "high", ReasonServFail: "medium", ReasonRefused: "medium",
 		ReasonNoData: "medium-low", ReasonTimeout: "medium-low"} {
-		if v := Classify(transportErr(PhaseResolve, &NameError{Reason: reason}), ClassSelfUpdate, Modern, StackDO); v.Confidence != want {
+		if v := Classify(transportErr(profile.PhaseResolve, &NameError{Reason: reason}), profile.ClassSelfUpdate, Modern, StackDO); v.Confidence != want {
 			t.Errorf("%s: confidence %s, want %s", reason, v.Confidence, want)
 		}
 	}
-	if v := Classify(nil, ClassScan, Modern, StackDO); v != (Verdict{}) {
+	if v := Classify(nil, profile.ClassScan, Modern, StackDO); v != (Verdict{}) {
 		t.Errorf("Classify(nil) = %+v", v)
 	}
 }
@@ -196,8 +196,8 @@ func TestRulesDocumented(t *testing.T) {
 			t.Errorf("rule %s twice", r.Name)
 		}
 		seen[r.Name] = true
-		if !slices.Contains(scenarios.Confidences, r.Confidence) {
-			t.Errorf("%s: confidence %q is not one of %v", r.Name, r.Confidence, scenarios.Confidences)
+		if !slices.Contains(profile.Confidences, r.Confidence) {
+			t.Errorf("%s: confidence %q is not one of %v", r.Name, r.Confidence, profile.Confidences)
 		}
 		if r.Source == "" {
 			t.Errorf("%s: no source", r.Name)
@@ -261,7 +261,7 @@ func TestStatusAndTranslationLookups(t *testing.T) {
 		status int
 		code   uint32
 		ok     bool
-		conf   scenarios.Confidence
+		conf   profile.Confidence
 	}{
 		{200, 0, false, "low"}, {206, 0, false, "low"}, {302, 0, false, "low"},
 		{400, 0x80244016, true, "high"}, {404, 0x80244019, true, "high"}, {407, 0x8024401B, true, "high"},

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,7 +12,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Env maps the symbolic values of a profile to the real addresses of the
@@ -119,7 +120,7 @@ type Config struct {
 	TimeScale       float64
 	Download        Stack
 	// Running and RunningProxy: the service state at the start (see
-	// scenarios.Profile).
+	// profile.Profile).
 	Running      bool
 	RunningProxy string
 }
@@ -128,31 +129,54 @@ type Config struct {
 // values through env. The empty profile is the lab's default client:
 // modern, WSUS "lab" (the emulator over HTTP), system proxy "lab", DNS
 // "lab", time_scale 0.01, lab CA not trusted, downloads through Delivery
-// Optimization. It fails on values no Windows machine could hold
-// (an unknown generation or TLS version) and on symbolic values env does
-// not provide.
-func NewConfig(p scenarios.Profile, env Env) (Config, error) {
-	var errs []error
+// Optimization. It fails on what no Windows machine could hold
+// (profile.Validate, the one check scenarios also use) and on symbolic
+// values env does not provide.
+func NewConfig(p profile.Profile, env Env) (Config, error) {
+	if err := p.Validate(); err != nil {
+		return Config{}, fmt.Errorf("profile: %w", err)
+	}
 	c := Config{
-		Generation:      Modern,
-		Timeouts:        Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Receive: DefaultReceiveTimeout},
-		TimeScale:       DefaultTimeScale,
-		CheckRevocation: true,
+		Generation:      Generation(cmp.Or(p.Generation, string(Modern))),
+		Timeouts:        timeouts(p.Timeouts),
+		TimeScale:       deref(p.TimeScale, DefaultTimeScale),
+		CheckRevocation: deref(p.CheckRevocation, true),
 		AuthSchemes:     []string{SchemeBasic, SchemeNTLM, SchemeNegotiate},
+		ProxyFallback:   deref(p.ProxyFallback, false),
+		Bypass:          Bypass(slices.Clone(p.Bypass)),
+		TrustLabCA:      deref(p.TrustLabCA, false),
+		Running:         deref(p.Running, false),
+		Download:        Stack(p.Download),
 	}
-	switch p.Generation {
-	case "", "modern":
-	case "legacy":
-		c.Generation = Legacy
-	default:
-		errs = append(errs, fmt.Errorf("generation %q is not modern or legacy", p.Generation))
+	if len(p.AuthSchemes) > 0 {
+		c.AuthSchemes = slices.Clone(p.AuthSchemes)
 	}
-	server := "lab"
-	if p.Server != nil {
-		server = *p.Server
+	if pc := p.ProxyCredentials; pc != nil {
+		c.Credentials = &Credentials{User: pc.User, Password: pc.Password.Reveal()}
 	}
+	if p.ClockOffset != nil {
+		c.ClockOffset = p.ClockOffset.D()
+	}
+	if c.Download == "" {
+		c.Download = StackDO
+		if c.Generation == Legacy {
+			c.Download = StackBITS // DO exists from Windows 10 on
+		}
+	}
+	for _, h := range p.Hosts {
+		if c.Hosts == nil {
+			c.Hosts = map[string]netip.Addr{}
+		}
+		c.Hosts[cacheKey(h.Host)] = netip.MustParseAddr(h.Address) // Validate parsed it
+	}
+	c.TLSMin, c.TLSMax = tlsRange(p.TLSVersions, c.Generation)
+	for _, name := range p.CipherSuites {
+		id, _ := profile.CipherSuiteID(name) // Validate found it
+		c.CipherSuites = append(c.CipherSuites, id)
+	}
+	var errs []error
 	var err error
-	if c.Server, err = mapServer(server, env); err != nil {
+	if c.Server, err = mapServer(deref(p.Server, "lab"), env); err != nil {
 		errs = append(errs, err)
 	}
 	if p.AlternateDownloadServer != nil {
@@ -160,11 +184,7 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	proxy := "lab"
-	if p.Proxy != nil {
-		proxy = *p.Proxy
-	}
-	if c.Proxy, err = mapProxy("proxy", proxy, env); err != nil {
+	if c.Proxy, err = mapProxy("proxy", deref(p.Proxy, "lab"), env); err != nil {
 		errs = append(errs, err)
 	}
 	if p.UserProxy != nil {
@@ -172,15 +192,11 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
-	if p.ProxyFallback != nil {
-		c.ProxyFallback = *p.ProxyFallback
-	}
-	c.Bypass = Bypass(slices.Clone(p.Bypass))
-	if pc := p.ProxyCredentials; pc != nil {
-		c.Credentials = &Credentials{User: pc.User, Password: pc.Password.Reveal()}
-	}
-	if len(p.AuthSchemes) > 0 {
-		c.AuthSchemes = slices.Clone(p.AuthSchemes)
+	c.RunningProxy = c.Proxy
+	if p.RunningProxy != nil {
+		if c.RunningProxy, err = mapProxy("running_proxy", *p.RunningProxy, env); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	dnsList := p.DNS
 	if len(dnsList) == 0 {
@@ -194,98 +210,52 @@ func NewConfig(p scenarios.Profile, env Env) (Config, error) {
 		}
 		c.DNS = append(c.DNS, addr)
 	}
-	for _, h := range p.Hosts {
-		ip, err := netip.ParseAddr(h.Address)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("hosts entry %s: %q is not an IP address", h.Host, h.Address))
-			continue
-		}
-		if c.Hosts == nil {
-			c.Hosts = map[string]netip.Addr{}
-		}
-		c.Hosts[cacheKey(h.Host)] = ip
+	return c, errors.Join(errs...)
+}
+
+// deref is *p, or def when p is nil.
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
 	}
-	if p.TrustLabCA != nil {
-		c.TrustLabCA = *p.TrustLabCA
+	return *p
+}
+
+// timeouts are WinHTTP's defaults with the profile's overrides.
+func timeouts(t *profile.Timeouts) Timeouts {
+	out := Timeouts{Connect: DefaultConnectTimeout, Send: DefaultSendTimeout, Receive: DefaultReceiveTimeout}
+	if t == nil {
+		return out
 	}
-	versions := p.TLSVersions
+	for _, f := range []struct {
+		from *profile.Duration
+		to   *time.Duration
+	}{{t.Resolve, &out.Resolve}, {t.Connect, &out.Connect}, {t.Send, &out.Send}, {t.Receive, &out.Receive}} {
+		if f.from != nil {
+			*f.to = f.from.D()
+		}
+	}
+	return out
+}
+
+// tlsRange is the lowest and highest of the enabled versions; none listed
+// means the generation's defaults (1.2 and 1.3 for modern clients, 1.0 to
+// 1.2 for legacy ones).
+func tlsRange(versions []string, g Generation) (lo, hi uint16) {
 	if len(versions) == 0 {
 		versions = []string{"1.2", "1.3"}
-		if c.Generation == Legacy {
+		if g == Legacy {
 			versions = []string{"1.0", "1.1", "1.2"}
 		}
 	}
 	for _, v := range versions {
-		n, ok := tlsVersionNames[v]
-		if !ok {
-			errs = append(errs, fmt.Errorf("tls version %q is not 1.0, 1.1, 1.2 or 1.3", v))
-			continue
+		n := profile.TLSVersions[v] // Validate found it
+		if lo == 0 || n < lo {
+			lo = n
 		}
-		if c.TLSMin == 0 || n < c.TLSMin {
-			c.TLSMin = n
-		}
-		c.TLSMax = max(c.TLSMax, n)
+		hi = max(hi, n)
 	}
-	for _, name := range p.CipherSuites {
-		id, ok := scenarios.CipherSuiteID(name)
-		if !ok {
-			errs = append(errs, fmt.Errorf("cipher suite %q is not a Go cipher suite name", name))
-			continue
-		}
-		c.CipherSuites = append(c.CipherSuites, id)
-	}
-	if p.CheckRevocation != nil {
-		c.CheckRevocation = *p.CheckRevocation
-	}
-	if p.ClockOffset != nil {
-		c.ClockOffset = p.ClockOffset.D()
-	}
-	if t := p.Timeouts; t != nil {
-		for _, f := range []struct {
-			from interface{ D() time.Duration }
-			set  bool
-			to   *time.Duration
-		}{
-			{t.Resolve, t.Resolve != nil, &c.Timeouts.Resolve},
-			{t.Connect, t.Connect != nil, &c.Timeouts.Connect},
-			{t.Send, t.Send != nil, &c.Timeouts.Send},
-			{t.Receive, t.Receive != nil, &c.Timeouts.Receive},
-		} {
-			if f.set {
-				*f.to = f.from.D()
-			}
-		}
-	}
-	if p.TimeScale != nil {
-		if *p.TimeScale <= 0 || *p.TimeScale > 1 {
-			errs = append(errs, fmt.Errorf("time_scale must be in (0, 1], got %v", *p.TimeScale))
-		} else {
-			c.TimeScale = *p.TimeScale
-		}
-	}
-	switch p.Download {
-	case "":
-		c.Download = StackDO
-		if c.Generation == Legacy {
-			c.Download = StackBITS // DO exists from Windows 10 on
-		}
-	case "do":
-		c.Download = StackDO
-	case "bits":
-		c.Download = StackBITS
-	default:
-		errs = append(errs, fmt.Errorf("download %q is not do or bits", p.Download))
-	}
-	if p.Running != nil {
-		c.Running = *p.Running
-	}
-	c.RunningProxy = c.Proxy
-	if p.RunningProxy != nil {
-		if c.RunningProxy, err = mapProxy("running_proxy", *p.RunningProxy, env); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return c, errors.Join(errs...)
+	return lo, hi
 }
 
 // envAddr is the address env holds for a symbolic value of a profile
@@ -340,7 +310,7 @@ func mapProxy(field, v string, env Env) (string, error) {
 }
 
 func mapDNS(v string, env Env) (string, error) {
-	addr, symbolic, err := scenarios.DNSServer(v)
+	addr, symbolic, err := profile.DNSServer(v)
 	switch {
 	case err != nil || !symbolic:
 		return addr, err

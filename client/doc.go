@@ -5,13 +5,15 @@
 //
 // Like a real Windows client it sees only sockets: a DNS server address, a
 // proxy address, URLs. It never learns which fault a world injected; it
-// classifies what its resolver, sockets, TLS stack and parsers saw. It
-// imports neither simulate nor faults.
+// classifies what its resolver, sockets, TLS stack and parsers saw. Of
+// this module it imports only client/profile (the words it shares with the
+// lab) and codes: never faults, scenarios, simulate or verify
+// (client/profile's TestClientStandsAlone checks it).
 //
 // # Machine, profile, state
 //
 // A Machine is an emulated Windows machine: its Config (a
-// scenarios.Profile with the lab's defaults, symbolic values such as
+// profile.Profile with the lab's defaults, symbolic values such as
 // "lab" mapped to real addresses through an Env) and the state that lasts
 // across sessions:
 //
@@ -37,7 +39,7 @@
 //
 // The transport is an HTTP/1.1 client with WinHTTP semantics, on
 // crypto/tls and net/http's message functions: its own resolver (hosts
-// file, cache, the configured DNS servers through github.com/miekg/dns
+// file, cache, the configured DNS servers through golang.org/x/net/dns/dnsmessage
 // with the Windows DNS client's retry schedule [KB2834226]); the system
 // proxy list (netsh syntax, bypass list, CONNECT for HTTPS), proxy
 // authentication with Basic, NTLM and Negotiate (SPNEGO with NTLM inside,

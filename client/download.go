@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Download jobs (BITS and Delivery Optimization) retry transient errors
@@ -73,7 +75,7 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 	jobCall := string(stack) + " job"
 	jobStart := time.Now()
 	fail := func(err error) error {
-		o := s.record(attempt{class: ClassDownload, call: jobCall, method: http.MethodGet, url: f.URL, start: jobStart}, nil, err)
+		o := s.record(attempt{class: profile.ClassDownload, call: jobCall, method: http.MethodGet, url: f.URL, start: jobStart}, nil, err)
 		return s.failed(o)
 	}
 	u, err := url.Parse(f.URL)
@@ -92,7 +94,7 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 		if f.Size <= 0 {
 			req.Header.Del("Range")
 		}
-		resp, a, err := s.fetch(ctx, ClassDownload, "content", req, false)
+		resp, a, err := s.fetch(ctx, profile.ClassDownload, "content", req, false)
 		attempts++
 		var piece []byte
 		if err == nil {

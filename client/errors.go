@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // The errors below are the evidence the client collects: what its
@@ -14,7 +16,7 @@ import (
 // TransportError is a failed HTTP exchange: the phase it failed in, the
 // URL, the proxy it went through, and the cause.
 type TransportError struct {
-	Phase Phase
+	Phase profile.Phase
 	URL   string
 	Proxy string // host:port of the proxy, empty when direct
 	Err   error
@@ -124,7 +126,7 @@ func (e *RedirectError) Error() string { return "redirect from " + e.URL + ": " 
 // the socket delivered it: a garbage status line, a header line without
 // a colon, an HTTP/0.9 answer, a broken chunk.
 type ProtocolError struct {
-	Phase Phase
+	Phase profile.Phase
 	Err   error
 }
 

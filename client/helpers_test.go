@@ -16,7 +16,7 @@ import (
 
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/internal/testnet"
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
@@ -158,7 +158,7 @@ func labEnv(t testing.TB, e *emulator, d *testDNS) client.Env {
 func ptr[T any](v T) *T { return &v }
 
 // direct is a profile without proxy.
-func direct() scenarios.Profile { return scenarios.Profile{Proxy: ptr("")} }
+func direct() profile.Profile { return profile.Profile{Proxy: ptr("")} }
 
 func run(t testing.TB, m *client.Machine) *client.Result {
 	t.Helper()
@@ -171,7 +171,7 @@ func run(t testing.TB, m *client.Machine) *client.Result {
 	return r
 }
 
-func newMachine(t testing.TB, p scenarios.Profile, env client.Env) *client.Machine {
+func newMachine(t testing.TB, p profile.Profile, env client.Env) *client.Machine {
 	t.Helper()
 	m, err := client.NewMachine(p, env)
 	if err != nil {

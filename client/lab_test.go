@@ -9,8 +9,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
-	"github.com/wufault/wufault/faults"
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/simulate"
 )
 
@@ -57,7 +56,7 @@ func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manua
 func TestLabDefault(t *testing.T) {
 	_, env, _ := startLab(t, "http")
 	for _, proxy := range []string{"lab", ""} {
-		r := run(t, newMachine(t, scenarios.Profile{Proxy: ptr(proxy), Timeouts: patient()}, env))
+		r := run(t, newMachine(t, profile.Profile{Proxy: ptr(proxy), Timeouts: patient()}, env))
 		wantCode(t, r, "0x00000000")
 		if r.Downloaded == 0 {
 			t.Errorf("nothing downloaded\n%s", dumpResult(t, r))
@@ -71,7 +70,7 @@ func TestLabHTTPS(t *testing.T) {
 	w, env, _ := startLab(t, "https")
 	for _, proxy := range []string{"", "lab"} {
 		t.Run("proxy="+proxy, func(t *testing.T) {
-			p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(proxy), Timeouts: patient()}
+			p := profile.Profile{Server: ptr("lab-https"), Proxy: ptr(proxy), Timeouts: patient()}
 			m := newMachine(t, p, env)
 			r := run(t, m)
 			wantCode(t, r, "0x80072F8F")
@@ -91,19 +90,19 @@ func TestLabHTTPS(t *testing.T) {
 	t.Run("tls faults on the upstream port", func(t *testing.T) {
 		cases := []struct {
 			faults  string
-			profile scenarios.Profile
+			profile profile.Profile
 			want    string
 			winhttp client.WinHTTPError
 		}{
-			{"- {kind: tls.cert, profile: expired}", scenarios.Profile{}, "0x80072F8F", 12175},
-			{"- {kind: tls.cert, profile: revoked}", scenarios.Profile{}, "0x80072F8F", 12175},
-			{"- {kind: tls.reset}", scenarios.Profile{}, "0x80072EFE", 12030},
-			{"- {kind: tls.client_cert}", scenarios.Profile{}, "0x80072F0C", 12044},
-			{"- {kind: tls.alert, alert: protocol_version}", scenarios.Profile{}, "0x80072F8F", 12175},
-			{"- {kind: tls.version, min: '1.3'}", scenarios.Profile{Generation: "legacy"}, "0x80072F8F", 12175},
+			{"- {kind: tls.cert, profile: expired}", profile.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.cert, profile: revoked}", profile.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.reset}", profile.Profile{}, "0x80072EFE", 12030},
+			{"- {kind: tls.client_cert}", profile.Profile{}, "0x80072F0C", 12044},
+			{"- {kind: tls.alert, alert: protocol_version}", profile.Profile{}, "0x80072F8F", 12175},
+			{"- {kind: tls.version, min: '1.3'}", profile.Profile{Generation: "legacy"}, "0x80072F8F", 12175},
 			// A 1024-bit RSA key is accepted (crypto/x509 takes 1024 bits and
 			// more; the reference has no row for it).
-			{"- {kind: tls.cert, profile: rsa1024}", scenarios.Profile{}, "0x00000000", 0},
+			{"- {kind: tls.cert, profile: rsa1024}", profile.Profile{}, "0x00000000", 0},
 		}
 		for _, c := range cases {
 			w.Activate(c.faults, 1, loadFaults(t, c.faults))
@@ -114,15 +113,15 @@ func TestLabHTTPS(t *testing.T) {
 			if c.want == "0x00000000" {
 				continue
 			}
-			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != client.PhaseHandshake || r.Failed.Class != client.ClassSelfUpdate {
+			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != profile.PhaseHandshake || r.Failed.Class != profile.ClassSelfUpdate {
 				t.Errorf("%s: %+v", c.faults, r.Failed)
 			}
 		}
 		w.Activate("none", 1, nil)
 	})
 	t.Run("fix-clock", func(t *testing.T) {
-		d := faults.Duration(-400 * 24 * time.Hour)
-		p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), ClockOffset: &d, Timeouts: patient()}
+		d := profile.Duration(-400 * 24 * time.Hour)
+		p := profile.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), ClockOffset: &d, Timeouts: patient()}
 		m := newMachine(t, p, env)
 		r := run(t, m)
 		wantCode(t, r, "0x80072F8F")
@@ -135,7 +134,7 @@ func TestLabHTTPS(t *testing.T) {
 	t.Run("enable-tls12-ciphers", func(t *testing.T) {
 		w.Activate("tls12 only", 1, loadFaults(t, "- {kind: tls.version, min: '1.2', max: '1.2'}"))
 		defer w.Activate("none", 1, nil)
-		p := scenarios.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), TLSVersions: []string{"1.0", "1.1"}, Timeouts: patient()}
+		p := profile.Profile{Server: ptr("lab-https"), Proxy: ptr(""), TrustLabCA: ptr(true), TLSVersions: []string{"1.0", "1.1"}, Timeouts: patient()}
 		m := newMachine(t, p, env)
 		wantCode(t, run(t, m), "0x80072F8F")
 		m.EnableTLS12Ciphers()
@@ -149,15 +148,15 @@ func TestLabHTTPS(t *testing.T) {
 // nothing listens on 443.
 func TestLabMicrosoftUpdate(t *testing.T) {
 	_, env, _ := startLab(t, "https")
-	p := scenarios.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
+	p := profile.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
-	if r.Updates == 0 || r.Downloaded == 0 || r.Observations[0].Call != "SLS" || r.Observations[0].Class != client.ClassRedirector ||
+	if r.Updates == 0 || r.Downloaded == 0 || r.Observations[0].Call != "SLS" || r.Observations[0].Class != profile.ClassRedirector ||
 		!strings.HasPrefix(r.Observations[0].URL, "https://sls.update.microsoft.com/SLS/") ||
 		r.Observations[1].Call != "GetConfig" || r.Observations[1].URL != "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx" {
 		t.Errorf("modern Microsoft Update flow\n%s", dumpResult(t, r))
 	}
-	wantHosts(t, r, client.ClassDownload, "download.windowsupdate.com", "tlu.dl.delivery.mp.microsoft.com")
+	wantHosts(t, r, profile.ClassDownload, "download.windowsupdate.com", "tlu.dl.delivery.mp.microsoft.com")
 	p.Proxy = ptr("")
 	r = run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x80072EFD")
@@ -165,7 +164,7 @@ func TestLabMicrosoftUpdate(t *testing.T) {
 
 // wantHosts checks that the requests of a class went to exactly these
 // hosts: the client followed the URLs the server handed it.
-func wantHosts(t *testing.T, r *client.Result, class client.Class, hosts ...string) {
+func wantHosts(t *testing.T, r *client.Result, class profile.Class, hosts ...string) {
 	t.Helper()
 	got := map[string]bool{}
 	for _, o := range r.Observations {
@@ -192,16 +191,16 @@ func wantHosts(t *testing.T, r *client.Result, class client.Class, hosts ...stri
 // The legacy Microsoft Update flow starts at wuredir.cab over HTTP.
 func TestLabMicrosoftUpdateLegacy(t *testing.T) {
 	_, env, _ := startLab(t, "http", "https")
-	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
+	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
-	if r.Observations[0].Call != "wuredir.cab" || r.Observations[0].Class != client.ClassRedirector {
+	if r.Observations[0].Call != "wuredir.cab" || r.Observations[0].Class != profile.ClassRedirector {
 		t.Errorf("legacy flow\n%s", dumpResult(t, r))
 	}
-	wantHosts(t, r, client.ClassRedirector, "update.microsoft.com")
-	wantHosts(t, r, client.ClassSelfUpdate, "www.update.microsoft.com")
-	wantHosts(t, r, client.ClassScan, "fe2.update.microsoft.com")
-	wantHosts(t, r, client.ClassDownload, "download.windowsupdate.com")
+	wantHosts(t, r, profile.ClassRedirector, "update.microsoft.com")
+	wantHosts(t, r, profile.ClassSelfUpdate, "www.update.microsoft.com")
+	wantHosts(t, r, profile.ClassScan, "fe2.update.microsoft.com")
+	wantHosts(t, r, profile.ClassDownload, "download.windowsupdate.com")
 }
 
 // Each role's host can be faulted alone: a content host that does not
@@ -212,11 +211,11 @@ func TestLabMicrosoftUpdateLegacy(t *testing.T) {
 func TestLabContentHostAlone(t *testing.T) {
 	w, env, _ := startLab(t, "http", "https")
 	w.Activate("content host", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: download.windowsupdate.com}}"))
-	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient(),
+	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient(),
 		Bypass: []string{"*.windowsupdate.com"}}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x80072EE7")
-	if r.Class != client.ClassDownload || r.Updates == 0 || r.Failed == nil || r.Failed.JobCode.Hex() != "0x80072EE7" {
+	if r.Class != profile.ClassDownload || r.Updates == 0 || r.Failed == nil || r.Failed.JobCode.Hex() != "0x80072EE7" {
 		t.Errorf("want a download failure after the scan\n%s", dumpResult(t, r))
 	}
 	// The same fault with the content host reached through the proxy: no
@@ -229,14 +228,14 @@ func TestLabContentHostAlone(t *testing.T) {
 // fault on its name alone fails only the download.
 func TestLabAlternateDownloadServer(t *testing.T) {
 	w, env, _ := startLab(t, "http")
-	p := scenarios.Profile{AlternateDownloadServer: ptr("lab"), Proxy: ptr(""), Timeouts: patient()}
+	p := profile.Profile{AlternateDownloadServer: ptr("lab"), Proxy: ptr(""), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
-	wantHosts(t, r, client.ClassDownload, "content.wsus.lab")
-	wantHosts(t, r, client.ClassScan, "wsus.lab")
+	wantHosts(t, r, profile.ClassDownload, "content.wsus.lab")
+	wantHosts(t, r, profile.ClassScan, "wsus.lab")
 	w.Activate("alternate host", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: content.wsus.lab}}"))
 	r = run(t, newMachine(t, p, env))
-	if r.Class != client.ClassDownload || r.Updates == 0 {
+	if r.Class != profile.ClassDownload || r.Updates == 0 {
 		t.Errorf("want a download failure after the scan\n%s", dumpResult(t, r))
 	}
 }
@@ -248,7 +247,7 @@ func TestLabAlternateDownloadServer(t *testing.T) {
 func TestLabRedirectorRecovery(t *testing.T) {
 	w, env, _ := startLab(t, "http", "https")
 	w.Activate("fe2 down", 1, loadFaults(t, "- {kind: tls.reset, match: {host: fe2.update.microsoft.com}}"))
-	p := scenarios.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
+	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x8024502D")
 	redirs := 0
@@ -257,10 +256,10 @@ func TestLabRedirectorRecovery(t *testing.T) {
 			redirs++
 		}
 	}
-	if r.Class != client.ClassRedirector || redirs != 2 {
+	if r.Class != profile.ClassRedirector || redirs != 2 {
 		t.Errorf("want two redirector downloads, then the recovery's failure\n%s", dumpResult(t, r))
 	}
 	w.Activate("wsus down", 1, loadFaults(t, "- {kind: tcp.reset, at: headers, match: {host: wsus.lab}}"))
-	r = run(t, newMachine(t, scenarios.Profile{Generation: "legacy", Timeouts: patient()}, env))
+	r = run(t, newMachine(t, profile.Profile{Generation: "legacy", Timeouts: patient()}, env))
 	wantCode(t, r, "0x80072EFE")
 }

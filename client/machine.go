@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Machine is an emulated Windows machine running the Windows Update
@@ -37,7 +37,7 @@ type Machine struct {
 
 // NewMachine builds a machine from a scenario profile (the lab defaults
 // applied, symbolic values mapped through env).
-func NewMachine(p scenarios.Profile, env Env) (*Machine, error) {
+func NewMachine(p profile.Profile, env Env) (*Machine, error) {
 	cfg, err := NewConfig(p, env)
 	if err != nil {
 		return nil, fmt.Errorf("client profile: %w", err)

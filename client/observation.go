@@ -8,8 +8,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/scenarios"
 )
 
 // Duration is a time.Duration that marshals as a Go duration string.
@@ -35,23 +35,23 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // Windows would report, the HTTP status, the timing, and the rule that
 // decided with its confidence and source.
 type Observation struct {
-	Class  Class  `json:"class"`
-	Call   string `json:"call"` // GetConfig, wuident.cab, content, …
-	Method string `json:"method"`
-	URL    string `json:"url"`
-	Proxy  string `json:"proxy,omitempty"`
-	Phase  Phase  `json:"phase,omitempty"`
+	Class  profile.Class `json:"class"`
+	Call   string        `json:"call"` // GetConfig, wuident.cab, content, …
+	Method string        `json:"method"`
+	URL    string        `json:"url"`
+	Proxy  string        `json:"proxy,omitempty"`
+	Phase  profile.Phase `json:"phase,omitempty"`
 	// Error is the Go error, as text.
-	Error      string               `json:"error,omitempty"`
-	WinHTTP    WinHTTPError         `json:"winhttp,omitempty"`
-	Code       codes.Code           `json:"code"`
-	JobCode    codes.Code           `json:"job_code,omitempty"`
-	Status     int                  `json:"status,omitempty"`
-	Start      time.Time            `json:"start"`
-	Duration   Duration             `json:"duration"`
-	Rule       string               `json:"rule,omitempty"`
-	Confidence scenarios.Confidence `json:"confidence,omitempty"`
-	Source     string               `json:"source,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	WinHTTP    WinHTTPError       `json:"winhttp,omitempty"`
+	Code       codes.Code         `json:"code"`
+	JobCode    codes.Code         `json:"job_code,omitempty"`
+	Status     int                `json:"status,omitempty"`
+	Start      time.Time          `json:"start"`
+	Duration   Duration           `json:"duration"`
+	Rule       string             `json:"rule,omitempty"`
+	Confidence profile.Confidence `json:"confidence,omitempty"`
+	Source     string             `json:"source,omitempty"`
 	// Err is the Go error itself, for errors.Is and errors.As.
 	Err error `json:"-"`
 }
@@ -62,10 +62,10 @@ func (o *Observation) Failed() bool { return o.Code != codes.OK }
 // Result is one session: the final code, the class of the request that
 // decided it, every observation in order, and the failing one.
 type Result struct {
-	Code       codes.Code           `json:"code"`
-	Class      Class                `json:"class,omitempty"`
-	Confidence scenarios.Confidence `json:"confidence,omitempty"`
-	Source     string               `json:"source,omitempty"`
+	Code       codes.Code         `json:"code"`
+	Class      profile.Class      `json:"class,omitempty"`
+	Confidence profile.Confidence `json:"confidence,omitempty"`
+	Source     string             `json:"source,omitempty"`
 	// Failed is the observation that decided the final code (nil on
 	// success).
 	Failed       *Observation  `json:"failed,omitempty"`

@@ -8,15 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wufault/wufault/client"
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
 func TestResultOutput(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	lw.w.Activate("502", 1, loadFaults(t, "- {kind: http.status, status: 502, match: {path: /ClientWebService/*}}"))
-	m := newMachine(t, scenarios.Profile{Timeouts: patient()}, lw.env)
+	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
 	r := run(t, m)
 	var b strings.Builder
 	if err := r.WriteJSON(&b); err != nil {
@@ -53,11 +52,11 @@ func TestResultOutput(t *testing.T) {
 func TestRunCancelled(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	lw.w.Activate("stall", 1, loadFaults(t, "- {kind: tcp.stall, at: headers}"))
-	m := newMachine(t, scenarios.Profile{Timeouts: patient()}, lw.env)
+	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := m.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Run = %v, want the context's error", err)
 	}
-	_ = client.ClassScan
+	_ = profile.ClassScan
 }

@@ -15,8 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/scenarios"
 )
 
 // Role says what a probed endpoint is for and how it is checked.
@@ -38,11 +38,11 @@ const (
 
 // Endpoint is one URL to probe.
 type Endpoint struct {
-	URL      string `json:"url"`
-	Class    Class  `json:"class"`
-	Role     Role   `json:"role"`
-	Required bool   `json:"required"`
-	Note     string `json:"note,omitempty"`
+	URL      string        `json:"url"`
+	Class    profile.Class `json:"class"`
+	Role     Role          `json:"role"`
+	Required bool          `json:"required"`
+	Note     string        `json:"note,omitempty"`
 }
 
 // MicrosoftUpdateEndpoints are the Microsoft Update endpoints of
@@ -52,17 +52,17 @@ type Endpoint struct {
 // reported but optional.
 func MicrosoftUpdateEndpoints() []Endpoint {
 	return []Endpoint{
-		{URL: "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx", Class: ClassScan, Role: RoleScan, Required: true, Note: "Windows 10+ scan [ASD]"},
-		{URL: "https://fe3.delivery.mp.microsoft.com/ClientWebService/client.asmx", Class: ClassScan, Role: RoleScan, Required: true, Note: "Windows 10+ scan [L-WUTS]"},
-		{URL: "https://slscr.update.microsoft.com/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10.0.19045.0/0", Class: ClassRedirector, Role: RoleHost, Required: true, Note: "Service Locator Service [L-2F8F]"},
-		{URL: "http://download.windowsupdate.com/", Class: ClassDownload, Role: RoleHost, Required: true, Note: "metadata and payloads over HTTP [AC] [WSUS-CFG]"},
-		{URL: "http://dl.delivery.mp.microsoft.com/", Class: ClassDownload, Role: RoleHost, Required: true, Note: "payload CDN [W11-EP]"},
-		{URL: "https://dl.delivery.mp.microsoft.com/", Class: ClassDownload, Role: RoleHost, Required: true, Note: "payload CDN [W11-EP]"},
-		{URL: "http://update.microsoft.com/v6/windowsupdate/redir/wuredir.cab", Class: ClassRedirector, Role: RoleFile, Note: "legacy redirector [KB902093]"},
-		{URL: "https://www.update.microsoft.com/v11/3/legacy/windowsupdate/selfupdate/wuident.cab", Class: ClassSelfUpdate, Role: RoleFile, Note: "legacy self-update [LU8]"},
-		{URL: "https://fe2.update.microsoft.com/v6/ClientWebService/client.asmx", Class: ClassScan, Role: RoleScan, Note: "older v6 scan (third-party logs)"},
-		{URL: "https://tsfe.trafficshaping.dsp.mp.microsoft.com/", Class: ClassDownload, Role: RoleHost, Note: "Delivery Optimization service [W11-EP]"},
-		{URL: "http://emdl.ws.microsoft.com/", Class: ClassDownload, Role: RoleHost, Note: "other WU host [W11-EP]"},
+		{URL: "https://fe3cr.delivery.mp.microsoft.com/ClientWebService/client.asmx", Class: profile.ClassScan, Role: RoleScan, Required: true, Note: "Windows 10+ scan [ASD]"},
+		{URL: "https://fe3.delivery.mp.microsoft.com/ClientWebService/client.asmx", Class: profile.ClassScan, Role: RoleScan, Required: true, Note: "Windows 10+ scan [L-WUTS]"},
+		{URL: "https://slscr.update.microsoft.com/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10.0.19045.0/0", Class: profile.ClassRedirector, Role: RoleHost, Required: true, Note: "Service Locator Service [L-2F8F]"},
+		{URL: "http://download.windowsupdate.com/", Class: profile.ClassDownload, Role: RoleHost, Required: true, Note: "metadata and payloads over HTTP [AC] [WSUS-CFG]"},
+		{URL: "http://dl.delivery.mp.microsoft.com/", Class: profile.ClassDownload, Role: RoleHost, Required: true, Note: "payload CDN [W11-EP]"},
+		{URL: "https://dl.delivery.mp.microsoft.com/", Class: profile.ClassDownload, Role: RoleHost, Required: true, Note: "payload CDN [W11-EP]"},
+		{URL: "http://update.microsoft.com/v6/windowsupdate/redir/wuredir.cab", Class: profile.ClassRedirector, Role: RoleFile, Note: "legacy redirector [KB902093]"},
+		{URL: "https://www.update.microsoft.com/v11/3/legacy/windowsupdate/selfupdate/wuident.cab", Class: profile.ClassSelfUpdate, Role: RoleFile, Note: "legacy self-update [LU8]"},
+		{URL: "https://fe2.update.microsoft.com/v6/ClientWebService/client.asmx", Class: profile.ClassScan, Role: RoleScan, Note: "older v6 scan (third-party logs)"},
+		{URL: "https://tsfe.trafficshaping.dsp.mp.microsoft.com/", Class: profile.ClassDownload, Role: RoleHost, Note: "Delivery Optimization service [W11-EP]"},
+		{URL: "http://emdl.ws.microsoft.com/", Class: profile.ClassDownload, Role: RoleHost, Note: "other WU host [W11-EP]"},
 	}
 }
 
@@ -76,11 +76,11 @@ func WSUSEndpoints(server string) ([]Endpoint, error) {
 	}
 	j := func(p ...string) string { return u.JoinPath(p...).String() }
 	return []Endpoint{
-		{URL: j("selfupdate", "wuident.cab"), Class: ClassSelfUpdate, Role: RoleFile, Required: true},
-		{URL: j("ClientWebService", "client.asmx"), Class: ClassScan, Role: RoleScan, Required: true},
-		{URL: j("SimpleAuthWebService", "SimpleAuth.asmx"), Class: ClassScan, Role: RoleHost, Required: true},
-		{URL: j("ClientWebService", "wusserverversion.xml"), Class: ClassScan, Role: RoleFile, Required: true, Note: "test URL [L-SCAN]"},
-		{URL: j("Content") + "/", Class: ClassDownload, Role: RoleHost, Note: "content folder (a 403 or 404 for the folder itself is normal)"},
+		{URL: j("selfupdate", "wuident.cab"), Class: profile.ClassSelfUpdate, Role: RoleFile, Required: true},
+		{URL: j("ClientWebService", "client.asmx"), Class: profile.ClassScan, Role: RoleScan, Required: true},
+		{URL: j("SimpleAuthWebService", "SimpleAuth.asmx"), Class: profile.ClassScan, Role: RoleHost, Required: true},
+		{URL: j("ClientWebService", "wusserverversion.xml"), Class: profile.ClassScan, Role: RoleFile, Required: true, Note: "test URL [L-SCAN]"},
+		{URL: j("Content") + "/", Class: profile.ClassDownload, Role: RoleHost, Note: "content folder (a 403 or 404 for the folder itself is normal)"},
 	}, nil
 }
 
@@ -130,19 +130,19 @@ type CertInfo struct {
 // a Windows Update client behind the same path would get.
 type EndpointReport struct {
 	Endpoint
-	DNS        ProbeStep            `json:"dns"`
-	TCP        ProbeStep            `json:"tcp"`
-	TLS        ProbeStep            `json:"tls"`
-	Chain      []CertInfo           `json:"chain,omitempty"`
-	HTTP       ProbeStep            `json:"http"`
-	Status     int                  `json:"status,omitempty"`
-	Range      string               `json:"range,omitempty"` // supported, ignored, or empty when not asked
-	Code       codes.Code           `json:"code"`
-	WinHTTP    WinHTTPError         `json:"winhttp,omitempty"`
-	Rule       string               `json:"rule,omitempty"`
-	Confidence scenarios.Confidence `json:"confidence,omitempty"`
-	Source     string               `json:"source,omitempty"`
-	Pass       bool                 `json:"pass"`
+	DNS        ProbeStep          `json:"dns"`
+	TCP        ProbeStep          `json:"tcp"`
+	TLS        ProbeStep          `json:"tls"`
+	Chain      []CertInfo         `json:"chain,omitempty"`
+	HTTP       ProbeStep          `json:"http"`
+	Status     int                `json:"status,omitempty"`
+	Range      string             `json:"range,omitempty"` // supported, ignored, or empty when not asked
+	Code       codes.Code         `json:"code"`
+	WinHTTP    WinHTTPError       `json:"winhttp,omitempty"`
+	Rule       string             `json:"rule,omitempty"`
+	Confidence profile.Confidence `json:"confidence,omitempty"`
+	Source     string             `json:"source,omitempty"`
+	Pass       bool               `json:"pass"`
 }
 
 // ProbeReport is the result of a probe.
@@ -267,7 +267,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 		if ne, ok := errors.AsType[*NameError](err); ok && proxy != "" {
 			ne.Proxy = true
 		}
-		return fail(&TransportError{Phase: PhaseResolve, URL: ep.URL, Proxy: proxy, Err: err})
+		return fail(&TransportError{Phase: profile.PhaseResolve, URL: ep.URL, Proxy: proxy, Err: err})
 	}
 	er.DNS.OK = true
 	var names []string
@@ -284,7 +284,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 	er.TCP.Duration = Duration(time.Since(start))
 	if err != nil {
 		er.TCP.Error = err.Error()
-		return fail(&TransportError{Phase: PhaseConnect, URL: ep.URL, Proxy: proxy, Err: err})
+		return fail(&TransportError{Phase: profile.PhaseConnect, URL: ep.URL, Proxy: proxy, Err: err})
 	}
 	er.TCP.OK, er.TCP.Detail = true, c.RemoteAddr().String()
 	_ = c.Close()
@@ -295,7 +295,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 		er.TLS.Duration = Duration(time.Since(start))
 		if err != nil {
 			er.TLS.Error = err.Error()
-			if ph == PhaseHandshake {
+			if ph == profile.PhaseHandshake {
 				er.Chain = m.peekChain(ctx, s, u, proxy)
 			}
 			return fail(&TransportError{Phase: ph, URL: ep.URL, Proxy: proxy, Err: err})
@@ -317,7 +317,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 	resp, err := s.t.do(ctx, req, s.proxiesFor(s.sys))
 	er.HTTP.Duration = Duration(time.Since(start))
 	if err == nil && resp.Status == http.StatusProxyAuthRequired && resp.Proxy != "" {
-		err = &TransportError{Phase: PhaseProxy, URL: ep.URL, Proxy: resp.Proxy, Err: &StatusError{Status: resp.Status, Proxy: true}}
+		err = &TransportError{Phase: profile.PhaseProxy, URL: ep.URL, Proxy: resp.Proxy, Err: &StatusError{Status: resp.Status, Proxy: true}}
 	}
 	if err != nil {
 		er.HTTP.Error = err.Error()
@@ -336,7 +336,7 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 		case perr == nil && body.fault != nil:
 			er.HTTP.Detail += ", SOAP fault " + body.fault.Code // the service answered
 		case resp.Status != http.StatusOK:
-			verdict = &TransportError{Phase: PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
+			verdict = &TransportError{Phase: profile.PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
 		case perr != nil:
 			verdict = &SOAPParseError{Method: "GetConfig", Err: perr}
 		}
@@ -346,15 +346,15 @@ func (m *Machine) probe(ctx context.Context, cfg Config, ep Endpoint) EndpointRe
 			er.Range = "supported"
 		case http.StatusOK:
 			er.Range = "ignored"
-			if ep.Class == ClassDownload {
+			if ep.Class == profile.ClassDownload {
 				verdict = &JobError{Stack: cfg.Download, URL: ep.URL, Attempts: 1, Err: &RangeError{Status: 200, Want: header.Get("Range")}}
 			}
 		default:
-			verdict = &TransportError{Phase: PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
+			verdict = &TransportError{Phase: profile.PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
 		}
 	case RoleHost:
 		if resp.Status == http.StatusBadGateway || resp.Status == http.StatusGatewayTimeout {
-			verdict = &TransportError{Phase: PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
+			verdict = &TransportError{Phase: profile.PhaseHeaders, URL: ep.URL, Proxy: proxy, Err: &StatusError{Status: resp.Status}}
 		}
 	}
 	if verdict != nil {

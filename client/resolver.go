@@ -3,12 +3,16 @@ package client
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
-	"github.com/miekg/dns"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // dnsSchedule is the Windows DNS client's retry schedule for one name
@@ -47,7 +51,7 @@ type resolver struct {
 // dnsAnswer is one server's answer to one query.
 type dnsAnswer struct {
 	server string
-	rcode  int
+	rcode  dnsmessage.RCode
 	addrs  []netip.Addr
 	ttl    time.Duration // positive TTL, or the negative TTL from the SOA
 	soa    bool          // a negative answer carried an SOA (cacheable)
@@ -84,19 +88,19 @@ func (r *resolver) lookup(ctx context.Context, host string) ([]netip.Addr, error
 		return nil, err
 	}
 	switch {
-	case ans.rcode == dns.RcodeSuccess && len(ans.addrs) > 0:
+	case ans.rcode == dnsmessage.RCodeSuccess && len(ans.addrs) > 0:
 		r.cache.putPositive(host, ans.addrs, ans.ttl, r.now())
 		return ans.addrs, nil
-	case ans.rcode == dns.RcodeSuccess, ans.rcode == dns.RcodeNameError:
+	case ans.rcode == dnsmessage.RCodeSuccess, ans.rcode == dnsmessage.RCodeNameError:
 		reason := ReasonNoData
-		if ans.rcode == dns.RcodeNameError {
+		if ans.rcode == dnsmessage.RCodeNameError {
 			reason = ReasonNXDomain
 		}
 		if ans.soa { // RFC 2308 5: no SOA, no negative caching
 			r.cache.putNegative(host, reason, ans.ttl, r.now())
 		}
 		return nil, &NameError{Host: host, Reason: reason}
-	case ans.rcode == dns.RcodeRefused:
+	case ans.rcode == dnsmessage.RCodeRefused:
 		return nil, &NameError{Host: host, Reason: ReasonRefused}
 	default:
 		return nil, &NameError{Host: host, Reason: ReasonServFail}
@@ -148,10 +152,10 @@ func (r *resolver) query(ctx context.Context, host string) (dnsAnswer, error) {
 			switch {
 			case a.err != nil:
 				r.log.Debug("dns: no answer", "host", host, "server", a.server, "err", a.err)
-			case a.rcode == dns.RcodeSuccess || a.rcode == dns.RcodeNameError:
+			case a.rcode == dnsmessage.RCodeSuccess || a.rcode == dnsmessage.RCodeNameError:
 				return a, nil
 			default:
-				r.log.Debug("dns: server failure", "host", host, "server", a.server, "rcode", dns.RcodeToString[a.rcode])
+				r.log.Debug("dns: server failure", "host", host, "server", a.server, "rcode", a.rcode.String())
 				failed[a.server] = a
 				if len(failed) == len(r.servers) {
 					return a, nil
@@ -188,40 +192,105 @@ func (r *resolver) query(ctx context.Context, host string) (dnsAnswer, error) {
 // exchange sends one A query to server over UDP, and again over TCP when
 // the answer is truncated, as the Windows DNS client does.
 func (r *resolver) exchange(ctx context.Context, server, host string) dnsAnswer {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(host), dns.TypeA)
-	m.RecursionDesired = true
+	name, err := dnsmessage.NewName(strings.TrimSuffix(host, ".") + ".")
+	if err != nil {
+		return dnsAnswer{server: server, err: fmt.Errorf("dns query for %q: %w", host, err)}
+	}
+	id := uint16(rand.Uint32())
+	q := dnsmessage.Message{
+		Header:    dnsmessage.Header{ID: id, RecursionDesired: true},
+		Questions: []dnsmessage.Question{{Name: name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}},
+	}
+	query, err := q.Pack()
+	if err != nil {
+		return dnsAnswer{server: server, err: fmt.Errorf("dns query for %q: %w", host, err)}
+	}
 	wait := r.step(dnsGiveUp)
-	c := &dns.Client{Net: "udp", Timeout: wait}
-	in, _, err := c.ExchangeContext(ctx, m, server)
+	in, err := dnsRoundTrip(ctx, "udp", server, query, id, wait)
 	if err == nil && in.Truncated {
-		c = &dns.Client{Net: "tcp", Timeout: wait}
-		in, _, err = c.ExchangeContext(ctx, m, server)
+		in, err = dnsRoundTrip(ctx, "tcp", server, query, id, wait)
 	}
 	if err != nil {
 		return dnsAnswer{server: server, err: err}
 	}
-	a := dnsAnswer{server: server, rcode: in.Rcode}
+	a := dnsAnswer{server: server, rcode: in.RCode}
 	ttl := uint32(1<<32 - 1)
-	for _, rr := range in.Answer {
-		if ar, ok := rr.(*dns.A); ok {
-			if ip, ok := netip.AddrFromSlice(ar.A.To4()); ok {
-				a.addrs = append(a.addrs, ip)
-				ttl = min(ttl, ar.Hdr.Ttl)
-			}
+	for _, rr := range in.Answers {
+		if ar, ok := rr.Body.(*dnsmessage.AResource); ok {
+			a.addrs = append(a.addrs, netip.AddrFrom4(ar.A))
+			ttl = min(ttl, rr.Header.TTL)
 		}
 	}
 	if len(a.addrs) > 0 {
 		a.ttl = time.Duration(ttl) * time.Second
 		return a
 	}
-	for _, rr := range in.Ns {
-		if soa, ok := rr.(*dns.SOA); ok {
+	for _, rr := range in.Authorities {
+		if soa, ok := rr.Body.(*dnsmessage.SOAResource); ok {
 			a.soa = true
-			a.ttl = time.Duration(min(soa.Hdr.Ttl, soa.Minttl)) * time.Second
+			a.ttl = time.Duration(min(rr.Header.TTL, soa.MinTTL)) * time.Second
 		}
 	}
 	return a
+}
+
+// dnsRoundTrip sends query over network ("udp" or "tcp", with TCP's
+// two-byte length prefix) and reads the answer with the same id, within
+// wait.
+func dnsRoundTrip(ctx context.Context, network, server string, query []byte, id uint16, wait time.Duration) (*dnsmessage.Message, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, server)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
+	defer stop()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	if network == "tcp" {
+		query = append([]byte{byte(len(query) >> 8), byte(len(query))}, query...)
+	}
+	if _, err := c.Write(query); err != nil {
+		return nil, err
+	}
+	for {
+		var b []byte
+		if network == "tcp" {
+			var n [2]byte
+			if _, err := io.ReadFull(c, n[:]); err != nil {
+				return nil, err
+			}
+			b = make([]byte, int(n[0])<<8|int(n[1]))
+			if _, err := io.ReadFull(c, b); err != nil {
+				return nil, err
+			}
+		} else {
+			b = make([]byte, 65535)
+			n, err := c.Read(b)
+			if err != nil {
+				return nil, err
+			}
+			b = b[:n]
+		}
+		var m dnsmessage.Message
+		if err := m.Unpack(b); err != nil {
+			if network == "tcp" {
+				return nil, fmt.Errorf("dns answer from %s: %w", server, err)
+			}
+			continue // a stray datagram: wait for the answer
+		}
+		if m.ID != id || !m.Response {
+			if network == "tcp" {
+				return nil, fmt.Errorf("dns answer from %s: id %d, want %d", server, m.ID, id)
+			}
+			continue
+		}
+		return &m, nil
+	}
 }
 
 // dialAddrs connects to the first address that accepts, with WinHTTP's

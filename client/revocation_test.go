@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
-	"github.com/wufault/wufault/scenarios"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
@@ -86,8 +86,8 @@ func newRevocationLab(t *testing.T) *revocationLab {
 
 func (rl *revocationLab) machine(t *testing.T, check bool) *client.Machine {
 	_, port, _ := net.SplitHostPort(rl.srv.Listener.Addr().String())
-	p := scenarios.Profile{Server: ptr("https://wsus.lab:" + port), Proxy: ptr(""), DNS: []string{"127.0.0.1:9"}, CheckRevocation: ptr(check),
-		Hosts: []scenarios.HostEntry{{Host: "wsus.lab", Address: "127.0.0.1"}, {Host: "crl.wufault.test", Address: "127.0.0.1"}}, Timeouts: patient()}
+	p := profile.Profile{Server: ptr("https://wsus.lab:" + port), Proxy: ptr(""), DNS: []string{"127.0.0.1:9"}, CheckRevocation: ptr(check),
+		Hosts: []profile.HostEntry{{Host: "wsus.lab", Address: "127.0.0.1"}, {Host: "crl.wufault.test", Address: "127.0.0.1"}}, Timeouts: patient()}
 	return newMachine(t, p, client.Env{Roots: rl.roots, Logger: testLogger(t)})
 }
 
@@ -102,7 +102,7 @@ func TestRevocation(t *testing.T) {
 	rl.mu.Unlock()
 	r := run(t, rl.machine(t, true))
 	wantCode(t, r, "0x80072F8F")
-	if r.Failed.Rule != "cert-revoked > winhttp-raw" || r.Failed.Phase != client.PhaseHandshake {
+	if r.Failed.Rule != "cert-revoked > winhttp-raw" || r.Failed.Phase != profile.PhaseHandshake {
 		t.Errorf("revoked: %+v", r.Failed)
 	}
 	wantCode(t, run(t, rl.machine(t, false)), "0x00000000") // no revocation checking

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -84,19 +85,19 @@ type session struct {
 // firstClass is the class of the session's first request: the
 // self-update check with a WUServer, the scan (modern) or the redirector
 // (legacy) with Microsoft Update.
-func (s *session) firstClass() Class {
+func (s *session) firstClass() profile.Class {
 	switch {
 	case s.cfg.Server != "":
-		return ClassSelfUpdate
+		return profile.ClassSelfUpdate
 	case s.cfg.Generation == Legacy:
-		return ClassRedirector
+		return profile.ClassRedirector
 	}
-	return ClassScan
+	return profile.ClassScan
 }
 
 // attempt describes one request for its observation.
 type attempt struct {
-	class  Class
+	class  profile.Class
 	call   string
 	method string
 	url    string
@@ -183,9 +184,9 @@ func proxyFailure(err error) bool {
 		return false
 	}
 	switch te.Phase {
-	case PhaseProxy:
+	case profile.PhaseProxy:
 		return true
-	case PhaseResolve, PhaseConnect:
+	case profile.PhaseResolve, profile.PhaseConnect:
 		ne, isName := errors.AsType[*NameError](err)
 		return !isName || ne.Proxy
 	}
@@ -196,7 +197,7 @@ func proxyFailure(err error) bool {
 // observations of failed attempts that a fallback replaced and returns
 // the last attempt, whose observation the caller records once it has
 // judged the response.
-func (s *session) fetch(ctx context.Context, class Class, call string, req *request, reporting bool) (*response, attempt, error) {
+func (s *session) fetch(ctx context.Context, class profile.Class, call string, req *request, reporting bool) (*response, attempt, error) {
 	a := attempt{class: class, call: call, method: req.Method, url: req.URL.String(), start: time.Now()}
 	lists, err := s.proxyLists(reporting)
 	if err != nil {
@@ -207,7 +208,7 @@ func (s *session) fetch(ctx context.Context, class Class, call string, req *requ
 		a.start = time.Now()
 		resp, err = s.t.do(ctx, req, s.proxiesFor(l))
 		if err == nil && resp.Status == http.StatusProxyAuthRequired && resp.Proxy != "" {
-			err = &TransportError{Phase: PhaseProxy, URL: a.url, Proxy: resp.Proxy,
+			err = &TransportError{Phase: profile.PhaseProxy, URL: a.url, Proxy: resp.Proxy,
 				Err: &StatusError{Status: resp.Status, ContentType: resp.Header.Get("Content-Type"), Proxy: true}}
 		}
 		if err == nil || i == len(lists)-1 || !proxyFailure(err) {
@@ -226,7 +227,7 @@ func (s *session) soap(ctx context.Context, endpoint *url.URL, ns, method, inner
 		"Content-Type": {"text/xml; charset=utf-8"},
 		"Soapaction":   {`"` + ns + "/" + method + `"`},
 	}, Body: envelope(method, ns, inner)}
-	resp, a, err := s.fetch(ctx, ClassScan, method, req, ns == nsReporting)
+	resp, a, err := s.fetch(ctx, profile.ClassScan, method, req, ns == nsReporting)
 	if err == nil {
 		err = soapResult(resp, method, out)
 	}
@@ -288,7 +289,7 @@ func (s *session) scanCall(ctx context.Context, method string, inner func() stri
 // fetchCab downloads a WinHTTP-fetched cabinet (wuident.cab, wuredir.cab)
 // and returns the named file in it: the status, the content type and the
 // cabinet's structure are checked.
-func (s *session) fetchCab(ctx context.Context, class Class, u *url.URL, file string, validate func([]byte) error) ([]byte, error) {
+func (s *session) fetchCab(ctx context.Context, class profile.Class, u *url.URL, file string, validate func([]byte) error) ([]byte, error) {
 	call := u.Path[strings.LastIndexByte(u.Path, '/')+1:]
 	req := &request{Method: http.MethodGet, URL: u, Header: http.Header{}}
 	resp, a, err := s.fetch(ctx, class, call, req, false)
@@ -340,7 +341,7 @@ func (s *session) run(ctx context.Context) error {
 		return err
 	}
 	if s.selfURL != nil {
-		_, err := s.fetchCab(ctx, ClassSelfUpdate, s.selfURL, "wuident.txt", func(b []byte) error {
+		_, err := s.fetchCab(ctx, profile.ClassSelfUpdate, s.selfURL, "wuident.txt", func(b []byte) error {
 			if !strings.Contains(string(b), "[") {
 				return errors.New("no identity section")
 			}
@@ -386,7 +387,7 @@ func (s *session) locate(ctx context.Context) error {
 	if s.cfg.Server != "" {
 		u, err := parseServerURL(s.cfg.Server)
 		if err != nil {
-			o := s.record(attempt{class: ClassSelfUpdate, call: "WUServer", url: s.cfg.Server, start: time.Now()}, nil,
+			o := s.record(attempt{class: profile.ClassSelfUpdate, call: "WUServer", url: s.cfg.Server, start: time.Now()}, nil,
 				&TransportError{URL: s.cfg.Server, Err: err})
 			return s.failed(o)
 		}
@@ -398,7 +399,7 @@ func (s *session) locate(ctx context.Context) error {
 		if s.cfg.AlternateServer != "" {
 			alt, err := parseServerURL(s.cfg.AlternateServer)
 			if err != nil {
-				o := s.record(attempt{class: ClassDownload, call: "UpdateServiceUrlAlternate", url: s.cfg.AlternateServer, start: time.Now()}, nil,
+				o := s.record(attempt{class: profile.ClassDownload, call: "UpdateServiceUrlAlternate", url: s.cfg.AlternateServer, start: time.Now()}, nil,
 					&TransportError{URL: s.cfg.AlternateServer, Err: err})
 				return s.failed(o)
 			}
@@ -411,7 +412,7 @@ func (s *session) locate(ctx context.Context) error {
 	}
 	s.redirURL, _ = url.Parse(muLegacyRedir)
 	var doc wuredirDoc
-	_, err := s.fetchCab(ctx, ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) })
+	_, err := s.fetchCab(ctx, profile.ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) })
 	if err != nil {
 		return err
 	}
@@ -433,7 +434,7 @@ type wuredirDoc struct {
 func (s *session) discover(ctx context.Context) error {
 	u, _ := url.Parse(muSLS)
 	req := &request{Method: http.MethodGet, URL: u, Header: http.Header{}}
-	resp, a, err := s.fetch(ctx, ClassRedirector, "SLS", req, false)
+	resp, a, err := s.fetch(ctx, profile.ClassRedirector, "SLS", req, false)
 	var doc struct {
 		Client urlAttr `xml:"ClientServer"`
 	}
@@ -468,7 +469,7 @@ func (s *session) recoverRedirector(ctx context.Context, cause error) error {
 	}
 	s.log.Debug("client: redirector recovery", "after", cause)
 	var doc wuredirDoc
-	if _, err := s.fetchCab(ctx, ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) }); err != nil {
+	if _, err := s.fetchCab(ctx, profile.ClassRedirector, s.redirURL, "wuredir.xml", func(b []byte) error { return xml.Unmarshal(b, &doc) }); err != nil {
 		return cause
 	}
 	if doc.ID != s.redirID {
@@ -480,7 +481,7 @@ func (s *session) recoverRedirector(ctx context.Context, cause error) error {
 		}
 		return nil
 	}
-	o := s.record(attempt{class: ClassRedirector, call: "redirector recovery", method: http.MethodGet, url: s.redirURL.String(), start: time.Now()},
+	o := s.record(attempt{class: profile.ClassRedirector, call: "redirector recovery", method: http.MethodGet, url: s.redirURL.String(), start: time.Now()},
 		nil, ErrSameRedirectorID)
 	s.fail = &o
 	return o.Err
@@ -599,7 +600,7 @@ func (s *session) sync(ctx context.Context) error {
 	known := map[int]bool{}
 	for trip := 1; ; trip++ {
 		if trip > maxRoundTrips {
-			o := s.record(attempt{class: ClassScan, call: "SyncUpdates", method: http.MethodPost, url: s.clientURL.String(), start: time.Now()},
+			o := s.record(attempt{class: profile.ClassScan, call: "SyncUpdates", method: http.MethodPost, url: s.clientURL.String(), start: time.Now()},
 				nil, ErrMaxRoundTrips)
 			return s.failed(o)
 		}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/simulate/wsus"
 )
@@ -58,7 +58,7 @@ func TestNegativeCache(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			lw := startWorld(t, wsus.Options{Seed: 1})
 			lw.w.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, negative_ttl: "+c.ttl+", match: {host: "+originHost+"}}"))
-			p := scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}
+			p := profile.Profile{Proxy: ptr(""), Timeouts: patient()}
 			m := newMachine(t, p, lw.env)
 			r := run(t, m)
 			wantCode(t, r, "0x8024402C")
@@ -93,7 +93,7 @@ func TestNegativeCache(t *testing.T) {
 // not hurt until the entry expires.
 func TestPositiveCache(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
-	m := newMachine(t, scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+	m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
 	wantCode(t, run(t, m), "0x00000000")
 	if len(m.DNSCache()) == 0 {
 		t.Fatal("nothing cached")
@@ -110,10 +110,10 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	dead := closedPort(t)
 	t.Run("set-winhttp-proxy", func(t *testing.T) {
-		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
 		r := run(t, m)
 		wantCode(t, r, "0x80072EFD")
-		if r.Failed.Phase != client.PhaseConnect || r.Failed.Proxy != dead {
+		if r.Failed.Phase != profile.PhaseConnect || r.Failed.Proxy != dead {
 			t.Errorf("failed %+v", r.Failed)
 		}
 		if err := m.SetWinHTTPProxy("lab"); err != nil {
@@ -129,7 +129,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("running_proxy", func(t *testing.T) {
-		p := scenarios.Profile{Proxy: ptr("lab"), Running: ptr(true), RunningProxy: ptr(dead), Timeouts: patient()}
+		p := profile.Profile{Proxy: ptr("lab"), Running: ptr(true), RunningProxy: ptr(dead), Timeouts: patient()}
 		m := newMachine(t, p, lw.env)
 		wantServiceProxy(t, m, dead)
 		wantCode(t, run(t, m), "0x80072EFD")
@@ -138,7 +138,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("reset-winhttp-proxy", func(t *testing.T) {
-		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.ResetWinHTTPProxy()
 		wantCode(t, run(t, m), "0x80072EFD")
@@ -146,7 +146,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("import-ie-proxy", func(t *testing.T) {
-		m := newMachine(t, scenarios.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x80072EFD")
 		if err := m.ApplyFix("import-ie-proxy"); err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 func TestProxyFallback(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	dead := closedPort(t)
-	p := scenarios.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}
+	p := profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}
 	wantCode(t, run(t, newMachine(t, p, lw.env)), "0x80072EFD")
 	p.ProxyFallback = ptr(true)
 	r := run(t, newMachine(t, p, lw.env))
@@ -181,16 +181,16 @@ func TestConfigurationErrors(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	cases := []struct {
 		name    string
-		profile scenarios.Profile
+		profile profile.Profile
 		want    string
 		winhttp client.WinHTTPError
 	}{
-		{"WUServer without a scheme", scenarios.Profile{Server: ptr("wsus.corp.example:8530")}, "0x80072EE6", 12006},
-		{"WUServer without a scheme or port", scenarios.Profile{Server: ptr("wsus.corp.example")}, "0x80072EE6", 12006},
-		{"WUServer ftp", scenarios.Profile{Server: ptr("ftp://wsus.corp.example")}, "0x80072EE6", 12006},
-		{"WUServer without a host", scenarios.Profile{Server: ptr("http://")}, "0x80072EE5", 12005},
-		{"invalid proxy list", scenarios.Profile{Proxy: ptr("proxy.corp:99999")}, "0x80240030", 0},
-		{"invalid proxy scheme", scenarios.Profile{Proxy: ptr("ftp=proxy.corp:21")}, "0x80240030", 0},
+		{"WUServer without a scheme", profile.Profile{Server: ptr("wsus.corp.example:8530")}, "0x80072EE6", 12006},
+		{"WUServer without a scheme or port", profile.Profile{Server: ptr("wsus.corp.example")}, "0x80072EE6", 12006},
+		{"WUServer ftp", profile.Profile{Server: ptr("ftp://wsus.corp.example")}, "0x80072EE6", 12006},
+		{"WUServer without a host", profile.Profile{Server: ptr("http://")}, "0x80072EE5", 12005},
+		{"invalid proxy list", profile.Profile{Proxy: ptr("proxy.corp:99999")}, "0x80240030", 0},
+		{"invalid proxy scheme", profile.Profile{Proxy: ptr("ftp=proxy.corp:21")}, "0x80240030", 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -210,7 +210,7 @@ func TestConfigurationErrors(t *testing.T) {
 func TestFixes(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	t.Run("remove-hosts-override", func(t *testing.T) {
-		p := scenarios.Profile{Proxy: ptr(""), Hosts: []scenarios.HostEntry{{Host: originHost, Address: "127.0.0.2"}}, Timeouts: patient()}
+		p := profile.Profile{Proxy: ptr(""), Hosts: []profile.HostEntry{{Host: originHost, Address: "127.0.0.2"}}, Timeouts: patient()}
 		m := newMachine(t, p, lw.env)
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.FlushDNS() // no help: hosts entries are not cache entries
@@ -223,7 +223,7 @@ func TestFixes(t *testing.T) {
 	t.Run("use-public-dns", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
 		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
-		m := newMachine(t, scenarios.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x8024402C")
 		if err := m.ApplyFix("use-public-dns"); err != nil {
 			t.Fatal(err)
@@ -233,13 +233,13 @@ func TestFixes(t *testing.T) {
 	t.Run("second resolver", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
 		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
-		p := scenarios.Profile{Proxy: ptr(""), DNS: []string{"lab", "healthy"}, Timeouts: patient()}
+		p := profile.Profile{Proxy: ptr(""), DNS: []string{"lab", "healthy"}, Timeouts: patient()}
 		wantCode(t, run(t, newMachine(t, p, lw.env)), "0x00000000")
 	})
 	t.Run("provide-proxy-credentials", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
 		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [ntlm, basic], users: [{user: 'LAB\alice', password: pw}]}`))
-		m := newMachine(t, scenarios.Profile{Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x8024401B")
 		m.SetProxyCredentials(`LAB\alice`, "pw")
 		wantCode(t, run(t, m), "0x00000000")
@@ -247,7 +247,7 @@ func TestFixes(t *testing.T) {
 	t.Run("enable-negotiate", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
 		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`))
-		p := scenarios.Profile{AuthSchemes: []string{"basic"}, ProxyCredentials: &faults.Credential{User: `LAB\alice`, Password: "pw"}, Timeouts: patient()}
+		p := profile.Profile{AuthSchemes: []string{"basic"}, ProxyCredentials: &profile.Credential{User: `LAB\alice`, Password: "pw"}, Timeouts: patient()}
 		m := newMachine(t, p, lw.env)
 		wantCode(t, run(t, m), "0x8024401B")
 		if err := m.ApplyFix("enable-negotiate"); err != nil {
@@ -258,7 +258,7 @@ func TestFixes(t *testing.T) {
 	t.Run("raise-timeouts", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
 		lw.w.Activate("slow", 1, loadFaults(t, "- {kind: tcp.latency, latency: 1500ms, match: {path: /ClientWebService/*}, when: {first: 2}}"))
-		m := newMachine(t, scenarios.Profile{Timeouts: brisk()}, lw.env)
+		m := newMachine(t, profile.Profile{Timeouts: brisk()}, lw.env)
 		wantCode(t, run(t, m), "0x8024401C")
 		if err := m.ApplyFix("raise-timeouts"); err != nil {
 			t.Fatal(err)
@@ -266,7 +266,7 @@ func TestFixes(t *testing.T) {
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("no client effect", func(t *testing.T) {
-		m := newMachine(t, scenarios.Profile{}, lw.env)
+		m := newMachine(t, profile.Profile{}, lw.env)
 		for _, id := range []string{"open-firewall", "allow-range-requests"} {
 			if err := m.ApplyFix(id); !errors.Is(err, client.ErrWorldFix) {
 				t.Errorf("%s: %v, want ErrWorldFix", id, err)

@@ -159,8 +159,3 @@ func crlFetcher(res *resolver, timeout time.Duration) func(ctx context.Context, 
 		return io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	}
 }
-
-// tlsVersionNames maps the profile's spelling to Go's.
-var tlsVersionNames = map[string]uint16{
-	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
-}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Limits of WinHTTP that the transport enforces.
@@ -55,7 +57,7 @@ type response struct {
 // statusError is the failure of a response whose status the caller does
 // not accept: a *StatusError in the headers phase.
 func (r *response) statusError() error {
-	return &TransportError{Phase: PhaseHeaders, URL: r.URL, Proxy: r.Proxy,
+	return &TransportError{Phase: profile.PhaseHeaders, URL: r.URL, Proxy: r.Proxy,
 		Err: &StatusError{Status: r.Status, ContentType: r.Header.Get("Content-Type")}}
 }
 
@@ -153,15 +155,15 @@ func (t *transport) do(ctx context.Context, req *request, proxies func(u *url.UR
 		}
 		next, err := cur.URL.Parse(loc)
 		if err != nil || (next.Scheme != "http" && next.Scheme != "https") {
-			return nil, &TransportError{Phase: PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
+			return nil, &TransportError{Phase: profile.PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
 				Err: &RedirectError{URL: cur.URL.String(), Reason: fmt.Sprintf("invalid Location %q", loc)}}
 		}
 		if cur.URL.Scheme == "https" && next.Scheme == "http" {
-			return nil, &TransportError{Phase: PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
+			return nil, &TransportError{Phase: profile.PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
 				Err: &RedirectError{URL: cur.URL.String(), Reason: "redirect from https to http"}}
 		}
 		if n+1 > maxRedirects {
-			return nil, &TransportError{Phase: PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
+			return nil, &TransportError{Phase: profile.PhaseHeaders, URL: cur.URL.String(), Proxy: resp.Proxy,
 				Err: &RedirectError{URL: cur.URL.String(), Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}}
 		}
 		t.log.Debug("http: redirect", "from", cur.URL.String(), "to", next.String(), "status", resp.Status)
@@ -185,7 +187,7 @@ func (t *transport) viaProxies(ctx context.Context, req *request, proxies []stri
 		if err == nil {
 			return resp, nil
 		}
-		if te, ok := errors.AsType[*TransportError](err); !ok || (te.Phase != PhaseResolve && te.Phase != PhaseConnect) {
+		if te, ok := errors.AsType[*TransportError](err); !ok || (te.Phase != profile.PhaseResolve && te.Phase != profile.PhaseConnect) {
 			return nil, err
 		}
 		t.log.Debug("http: proxy unreachable, trying the next", "proxy", p, "err", err)
@@ -195,7 +197,7 @@ func (t *transport) viaProxies(ctx context.Context, req *request, proxies []stri
 
 // roundTrip sends one request (with its 407 legs) and reads the response.
 func (t *transport) roundTrip(ctx context.Context, req *request, proxy string) (*response, error) {
-	fail := func(ph Phase, err error) error {
+	fail := func(ph profile.Phase, err error) error {
 		return &TransportError{Phase: ph, URL: req.URL.String(), Proxy: proxy, Err: err}
 	}
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
@@ -217,7 +219,7 @@ func (t *transport) roundTrip(ctx context.Context, req *request, proxy string) (
 			// A keep-alive connection the server closed while idle:
 			// WinHTTP sends the request again on a new connection.
 			stale := errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
-			if pc.reused && retry == 0 && ph != PhaseBody && pc.w.bytesRead() == before && stale {
+			if pc.reused && retry == 0 && ph != profile.PhaseBody && pc.w.bytesRead() == before && stale {
 				t.log.Debug("http: stale keep-alive connection, retrying", "url", req.URL.String())
 				continue
 			}
@@ -249,7 +251,7 @@ func hostPort(u *url.URL) string {
 // conn returns an idle connection for the request or dials one: resolve,
 // connect, CONNECT through the proxy for HTTPS, TLS handshake. On failure
 // it returns the phase that failed.
-func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *proxySession) (*pconn, Phase, error) {
+func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *proxySession) (*pconn, profile.Phase, error) {
 	key := connKey(u, proxy)
 	t.mu.Lock()
 	if pc, ok := t.idle[key]; ok {
@@ -267,19 +269,19 @@ func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *prox
 	}
 	host, port, err := net.SplitHostPort(dialTo)
 	if err != nil {
-		return nil, PhaseResolve, &URLError{URL: u.String(), Err: err}
+		return nil, profile.PhaseResolve, &URLError{URL: u.String(), Err: err}
 	}
 	addrs, err := t.res.lookup(ctx, host)
 	if err != nil {
 		if ne, ok := errors.AsType[*NameError](err); ok && proxy != "" {
 			ne.Proxy = true
 		}
-		return nil, PhaseResolve, err
+		return nil, profile.PhaseResolve, err
 	}
 	d := &net.Dialer{Timeout: t.connect}
 	raw, err := dialAddrs(ctx, d, addrs, port)
 	if err != nil {
-		return nil, PhaseConnect, err
+		return nil, profile.PhaseConnect, err
 	}
 	w := newWConn(raw, t.send, t.recv)
 	pc := &pconn{w: w, c: w, key: key}
@@ -291,7 +293,7 @@ func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *prox
 	if proxy != "" && u.Scheme == "https" {
 		if err := t.tunnel(ctx, pc, target, proxy, ps); err != nil {
 			_ = raw.Close()
-			return nil, PhaseProxy, err
+			return nil, profile.PhaseProxy, err
 		}
 	}
 	if u.Scheme == "https" {
@@ -300,7 +302,7 @@ func (t *transport) conn(ctx context.Context, u *url.URL, proxy string, ps *prox
 		tc := tls.Client(w, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			_ = raw.Close()
-			return nil, PhaseHandshake, socketOr(w, err)
+			return nil, profile.PhaseHandshake, socketOr(w, err)
 		}
 		pc.c = tc
 		pc.lim = &headerLimit{r: tc}
@@ -326,7 +328,7 @@ func (t *transport) tunnel(ctx context.Context, pc *pconn, target, proxy string,
 		resp, err := http.ReadResponse(pc.br, creq)
 		pc.lim.on = false
 		if err != nil {
-			return parseErr(pc.w, PhaseProxy, err)
+			return parseErr(pc.w, profile.PhaseProxy, err)
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			ps.succeeded()
@@ -357,7 +359,7 @@ const userAgent = "Windows-Update-Agent/10.0.10011.16384 Client-Protocol/2.50"
 // exchange writes the request on pc and reads the whole response,
 // answering a plain-HTTP proxy's 407 on the same connection. It puts the
 // connection back in the idle pool when the response allows.
-func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy string, ps *proxySession) (*response, Phase, error) {
+func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy string, ps *proxySession) (*response, profile.Phase, error) {
 	stop := context.AfterFunc(ctx, func() { _ = pc.w.Conn.Close() })
 	defer stop()
 	viaProxy := proxy != "" && req.URL.Scheme == "http"
@@ -383,18 +385,18 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy
 			werr = hreq.Write(pc.c)
 		}
 		if werr != nil {
-			return nil, PhaseRequest, socketOr(pc.w, werr)
+			return nil, profile.PhaseRequest, socketOr(pc.w, werr)
 		}
 		pc.lim.on, pc.lim.bytes, pc.lim.lines = true, 0, 0
 		resp, err := http.ReadResponse(pc.br, hreq)
 		pc.lim.on = false
 		if err != nil {
-			return nil, PhaseHeaders, parseErr(pc.w, PhaseHeaders, err)
+			return nil, profile.PhaseHeaders, parseErr(pc.w, profile.PhaseHeaders, err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err != nil {
-			return nil, PhaseBody, parseErr(pc.w, PhaseBody, err)
+			return nil, profile.PhaseBody, parseErr(pc.w, profile.PhaseBody, err)
 		}
 		out := &response{Status: resp.StatusCode, Header: resp.Header, Body: body, URL: req.URL.String()}
 		if viaProxy && resp.StatusCode == http.StatusProxyAuthRequired {
@@ -403,7 +405,7 @@ func (t *transport) exchange(ctx context.Context, pc *pconn, req *request, proxy
 					t.release(pc, resp)
 					return out, "", nil
 				}
-				return nil, PhaseProxy, err
+				return nil, profile.PhaseProxy, err
 			}
 			if resp.Close {
 				// The proxy closed the connection mid-handshake: the
@@ -447,7 +449,7 @@ func socketOr(w *wconn, err error) error {
 // parseErr turns a failure of the response parser into the evidence: the
 // socket's error when the socket failed, ErrHeaderCount/ErrHeaderSize
 // when a limit was hit, else a *ProtocolError.
-func parseErr(w *wconn, ph Phase, err error) error {
+func parseErr(w *wconn, ph profile.Phase, err error) error {
 	if errors.Is(err, ErrHeaderCount) || errors.Is(err, ErrHeaderSize) {
 		return err
 	}

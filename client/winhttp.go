@@ -3,6 +3,7 @@ package client
 import (
 	"strconv"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -48,7 +49,7 @@ func (e WinHTTPError) WUACode() codes.Code {
 	if e == 0 {
 		return codes.OK
 	}
-	if r := translation(e, ClassSelfUpdate, "", "", ""); r.Code != 0 {
+	if r := translation(e, profile.ClassSelfUpdate, "", "", ""); r.Code != 0 {
 		return r.Code
 	}
 	return e.Code()

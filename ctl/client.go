@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/simulate"
 )
@@ -142,7 +143,7 @@ type Rule struct {
 	When   faults.When     `json:"when,omitzero"`
 	Params json.RawMessage `json:"params"`
 	Hits   faults.Hits     `json:"hits"`
-	Phase  *faults.Phase   `json:"phase,omitempty"`
+	Phase  *profile.Phase  `json:"phase,omitempty"`
 }
 
 // Index returns GET /: the API's endpoints.

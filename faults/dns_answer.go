@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // DNSAnswer answers with a wrong address (A or AAAA by the address family).
@@ -15,7 +16,7 @@ type DNSAnswer struct {
 	// Address is the IP address to answer with.
 	Address string `yaml:"address" json:"address"`
 	// TTL of the record (default 60s).
-	TTL Duration `yaml:"ttl,omitempty" json:"ttl,omitempty"`
+	TTL profile.Duration `yaml:"ttl,omitempty" json:"ttl,omitempty"`
 }
 
 func init() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestDNSAnswer(t *testing.T) {
@@ -18,7 +19,7 @@ func TestDNSAnswer(t *testing.T) {
 	}{
 		{"v4 for A", &DNSAnswer{Address: "192.0.2.66"}, dns.TypeA, "192.0.2.66", 60},
 		{"v4 for AAAA is NODATA", &DNSAnswer{Address: "192.0.2.66"}, dns.TypeAAAA, "", 60},
-		{"v6 for AAAA", &DNSAnswer{Address: "2001:db8::66", TTL: Duration(5 * time.Second)}, dns.TypeAAAA, "2001:db8::66", 5},
+		{"v6 for AAAA", &DNSAnswer{Address: "2001:db8::66", TTL: profile.Duration(5 * time.Second)}, dns.TypeAAAA, "2001:db8::66", 5},
 		{"v6 for A is NODATA", &DNSAnswer{Address: "2001:db8::66"}, dns.TypeA, "", 60},
 		{"v4 for ANY", &DNSAnswer{Address: "192.0.2.66"}, dns.TypeANY, "192.0.2.66", 60},
 		{"v4 for MX is NODATA", &DNSAnswer{Address: "192.0.2.66"}, dns.TypeMX, "", 60},

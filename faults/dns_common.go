@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // DNSMatch restricts a dns.* fault to some query types; empty means all.
@@ -43,7 +44,7 @@ const DefaultNegativeTTL = 300
 // (the Windows DNS client included) may cache the "does not exist".
 // Absent or 0s: DefaultNegativeTTL (300s); it counts in whole seconds.
 type NegativeTTL struct {
-	NegativeTTL Duration `yaml:"negative_ttl,omitempty" json:"negative_ttl,omitempty"`
+	NegativeTTL profile.Duration `yaml:"negative_ttl,omitempty" json:"negative_ttl,omitempty"`
 }
 
 func (n NegativeTTL) validate() error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // dnsRecorder is a dns.ResponseWriter that keeps what the hook wrote.
@@ -131,9 +132,9 @@ func TestParentZone(t *testing.T) {
 
 func TestNegativeTTLSeconds(t *testing.T) {
 	for _, tc := range []struct {
-		in   Duration
+		in   profile.Duration
 		want uint32
-	}{{0, DefaultNegativeTTL}, {Duration(30 * time.Second), 30}, {Duration(90 * time.Minute), 5400}} {
+	}{{0, DefaultNegativeTTL}, {profile.Duration(30 * time.Second), 30}, {profile.Duration(90 * time.Minute), 5400}} {
 		if got := (NegativeTTL{NegativeTTL: tc.in}).Seconds(); got != tc.want {
 			t.Errorf("NegativeTTL{%s}.Seconds() = %d, want %d", tc.in, got, tc.want)
 		}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // DNSDelay delays the answer by duration (absent: until the client gives up, bounded).
 type DNSDelay struct {
 	DNSMatch `yaml:",inline"`
 	// Duration is the delay; zero holds the answer until the world's maximum.
-	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Duration profile.Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
 }
 
 func init() {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestDNSDelay(t *testing.T) {
@@ -13,7 +14,7 @@ func TestDNSDelay(t *testing.T) {
 
 	t.Run("duration then next", func(t *testing.T) {
 		start := time.Now()
-		rec, next := serve(t, &DNSDelay{Duration: Duration(50 * time.Millisecond)}, "udp", r)
+		rec, next := serve(t, &DNSDelay{Duration: profile.Duration(50 * time.Millisecond)}, "udp", r)
 		if el := time.Since(start); el < 50*time.Millisecond {
 			t.Errorf("answered after %s, want at least 50ms", el)
 		}
@@ -33,7 +34,7 @@ func TestDNSDelay(t *testing.T) {
 	})
 
 	t.Run("shutdown drops", func(t *testing.T) {
-		for _, f := range []*DNSDelay{{}, {Duration: Duration(time.Hour)}} {
+		for _, f := range []*DNSDelay{{}, {Duration: profile.Duration(time.Hour)}} {
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(10*time.Millisecond, cancel)
 			rec, next := &dnsRecorder{network: "tcp"}, &nextHandler{}

@@ -5,13 +5,14 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestNoData(t *testing.T) {
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		t.Run(dns.TypeToString[qtype], func(t *testing.T) {
 			r := query("wsus.lab.", qtype, true)
-			rec, next := serve(t, &NoData{NegativeTTL: NegativeTTL{Duration(10 * time.Second)}}, "udp", r)
+			rec, next := serve(t, &NoData{NegativeTTL: NegativeTTL{profile.Duration(10 * time.Second)}}, "udp", r)
 			m := rec.only(t)
 			checkReply(t, r, m)
 			if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 || next.called != 0 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestNXDomain(t *testing.T) {
@@ -16,7 +17,7 @@ func TestNXDomain(t *testing.T) {
 		ttl     uint32
 	}{
 		{"default ttl udp", &NXDomain{}, "udp", false, DefaultNegativeTTL},
-		{"custom ttl tcp edns", &NXDomain{NegativeTTL: NegativeTTL{Duration(45 * time.Second)}}, "tcp", true, 45},
+		{"custom ttl tcp edns", &NXDomain{NegativeTTL: NegativeTTL{profile.Duration(45 * time.Second)}}, "tcp", true, 45},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := query("Fe3.Delivery.mp.microsoft.com.", dns.TypeA, tc.edns)

@@ -6,75 +6,9 @@ import (
 	"net"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/wufault/wufault/client/profile"
 )
-
-// Phase is where in an exchange a fault fires.
-type Phase string
-
-// The phases, in the order an exchange passes through them.
-const (
-	PhaseResolve   Phase = "resolve"   // DNS lookup
-	PhaseConnect   Phase = "connect"   // TCP accept
-	PhaseProxy     Phase = "proxy"     // CONNECT request / proxy answer (407)
-	PhaseHandshake Phase = "handshake" // TLS handshake
-	PhaseRequest   Phase = "request"   // request received, nothing answered
-	PhaseHeaders   Phase = "headers"   // status line and headers
-	PhaseBody      Phase = "body"      // response body
-)
-
-// Phases lists every phase in order.
-var Phases = []Phase{PhaseResolve, PhaseConnect, PhaseProxy, PhaseHandshake, PhaseRequest, PhaseHeaders, PhaseBody}
-
-// Valid reports whether p is one of Phases.
-func (p Phase) Valid() bool {
-	for _, q := range Phases {
-		if p == q {
-			return true
-		}
-	}
-	return false
-}
-
-// Class is what the Windows Update client was doing when it sent a request.
-type Class string
-
-// The request classes.
-const (
-	ClassScan       Class = "scan"       // SOAP: client, SimpleAuth and reporting web services
-	ClassSelfUpdate Class = "selfupdate" // wuident.cab
-	ClassRedirector Class = "redirector" // wuredir.cab, SLS
-	ClassDownload   Class = "download"   // content (BITS / Delivery Optimization)
-)
-
-// Classes lists every class.
-var Classes = []Class{ClassScan, ClassSelfUpdate, ClassRedirector, ClassDownload}
-
-// Valid reports whether c is one of Classes.
-func (c Class) Valid() bool {
-	for _, d := range Classes {
-		if c == d {
-			return true
-		}
-	}
-	return false
-}
-
-// ClassOf derives the class of a request from its URL path, the way the
-// endpoints of reference/wu-codes.md 6.1 and 6.2 divide the traffic.
-func ClassOf(path string) Class {
-	p := strings.ToLower(path)
-	switch {
-	case strings.Contains(p, "/clientwebservice/"), strings.Contains(p, "/simpleauthwebservice/"),
-		strings.Contains(p, "/reportingwebservice/"):
-		return ClassScan
-	case strings.Contains(p, "wuident.cab"):
-		return ClassSelfUpdate
-	case strings.Contains(p, "wuredir.cab"), strings.Contains(p, "/sls/"):
-		return ClassRedirector
-	default:
-		return ClassDownload
-	}
-}
 
 // Target describes the event a rule is asked about. Fields the event does
 // not know are empty: a DNS query has only Host (and QType), a CONNECT tunnel
@@ -83,7 +17,7 @@ type Target struct {
 	Host   string // with or without port, any case
 	Path   string
 	Method string
-	Class  Class
+	Class  profile.Class
 	QType  string // DNS query type ("A", "AAAA"), DNS events only
 }
 
@@ -99,7 +33,7 @@ type Match struct {
 	// Method is an HTTP method (CONNECT included), case-insensitive.
 	Method string `yaml:"method,omitempty" json:"method,omitempty"`
 	// Class is the request class (scan, selfupdate, redirector, download).
-	Class Class `yaml:"class,omitempty" json:"class,omitempty"`
+	Class profile.Class `yaml:"class,omitempty" json:"class,omitempty"`
 }
 
 // NeedsHTTP reports whether the match looks inside HTTP (path or class), so
@@ -110,7 +44,7 @@ func (m Match) NeedsHTTP() bool { return m.Path != "" || m.Class != "" }
 func (m Match) Validate() error {
 	var errs []error
 	if m.Class != "" && !m.Class.Valid() {
-		errs = append(errs, &FieldError{Field: "class", Err: fmt.Errorf("unknown class %q (want one of %s)", m.Class, joinClasses())})
+		errs = append(errs, &FieldError{Field: "class", Err: fmt.Errorf("unknown class %q (want one of %s)", m.Class, profile.Join(profile.Classes))})
 	}
 	if strings.ContainsAny(m.Host, "/ ") {
 		errs = append(errs, &FieldError{Field: "host", Err: fmt.Errorf("%q is not a host name pattern", m.Host)})
@@ -214,12 +148,4 @@ func glob(pattern, s string, fold bool) bool {
 		p++
 	}
 	return p == len(pattern)
-}
-
-func joinClasses() string {
-	s := make([]string, len(Classes))
-	for n, c := range Classes {
-		s[n] = string(c)
-	}
-	return strings.Join(s, ", ")
 }

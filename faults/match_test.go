@@ -1,6 +1,10 @@
 package faults
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/wufault/wufault/client/profile"
+)
 
 func TestGlob(t *testing.T) {
 	for _, tc := range []struct {
@@ -31,17 +35,17 @@ func TestGlob(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
-	m := Match{Host: "*.Update.Microsoft.com", Path: "/ClientWebService/*", Method: "post", Class: ClassScan}
-	hit := Target{Host: "FE2.update.microsoft.com:443", Path: "/clientwebservice/client.asmx", Method: "POST", Class: ClassScan}
+	m := Match{Host: "*.Update.Microsoft.com", Path: "/ClientWebService/*", Method: "post", Class: profile.ClassScan}
+	hit := Target{Host: "FE2.update.microsoft.com:443", Path: "/clientwebservice/client.asmx", Method: "POST", Class: profile.ClassScan}
 	if !m.Matches(hit) {
 		t.Errorf("%+v does not match %+v", m, hit)
 	}
 	for name, miss := range map[string]Target{
-		"other host":   {Host: "example.test", Path: hit.Path, Method: "POST", Class: ClassScan},
-		"other path":   {Host: hit.Host, Path: "/selfupdate/wuident.cab", Method: "POST", Class: ClassScan},
+		"other host":   {Host: "example.test", Path: hit.Path, Method: "POST", Class: profile.ClassScan},
+		"other path":   {Host: hit.Host, Path: "/selfupdate/wuident.cab", Method: "POST", Class: profile.ClassScan},
 		"no path":      {Host: hit.Host, Method: "CONNECT"},
-		"other method": {Host: hit.Host, Path: hit.Path, Method: "GET", Class: ClassScan},
-		"other class":  {Host: hit.Host, Path: hit.Path, Method: "POST", Class: ClassDownload},
+		"other method": {Host: hit.Host, Path: hit.Path, Method: "GET", Class: profile.ClassScan},
+		"other class":  {Host: hit.Host, Path: hit.Path, Method: "POST", Class: profile.ClassDownload},
 	} {
 		if m.Matches(miss) {
 			t.Errorf("%s: %+v matches %+v", name, m, miss)
@@ -58,26 +62,8 @@ func TestMatch(t *testing.T) {
 	}
 }
 
-func TestClassOf(t *testing.T) {
-	for path, want := range map[string]Class{
-		"/ClientWebService/Client.asmx":                            ClassScan,
-		"/v6/ClientWebService/client.asmx":                         ClassScan,
-		"/SimpleAuthWebService/SimpleAuth.asmx":                    ClassScan,
-		"/ReportingWebService/ReportingWebService.asmx":            ClassScan,
-		"/selfupdate/wuident.cab":                                  ClassSelfUpdate,
-		"/v6/windowsupdate/redir/wuredir.cab":                      ClassRedirector,
-		"/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10":       ClassRedirector,
-		"/Content/B6/A2E8C22844A4E6926F9C841B0D5AEEC8400811B6.psf": ClassDownload,
-		"/msdownload/update/software/x.cab":                        ClassDownload,
-	} {
-		if got := ClassOf(path); got != want {
-			t.Errorf("ClassOf(%q) = %s, want %s", path, got, want)
-		}
-	}
-}
-
 func TestMatchValidate(t *testing.T) {
-	if err := (Match{Host: "*.x", Path: "/a", Method: "GET", Class: ClassScan}).Validate(); err != nil {
+	if err := (Match{Host: "*.x", Path: "/a", Method: "GET", Class: profile.ClassScan}).Validate(); err != nil {
 		t.Errorf("valid match rejected: %v", err)
 	}
 	for _, m := range []Match{{Class: "scanning"}, {Host: "a/b"}, {Path: "relative"}, {Method: "GE T"}} {
@@ -116,7 +102,7 @@ func TestSetSelectFoldsCaseWithoutAllocating(t *testing.T) {
 			}
 		}
 	}
-	miss := Target{Host: "fe2.update.microsoft.com", Path: "/SimpleAuthWebService/SimpleAuth.asmx", Method: "POST", Class: ClassScan}
+	miss := Target{Host: "fe2.update.microsoft.com", Path: "/SimpleAuthWebService/SimpleAuth.asmx", Method: "POST", Class: profile.ClassScan}
 	if n := testing.AllocsPerRun(100, func() {
 		_ = s.Select("http", miss)
 		_ = s.SelectDNS(Target{Host: "fe2.update.microsoft.com", QType: "A"})

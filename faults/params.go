@@ -5,57 +5,17 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // FieldError is a problem with one parameter of a fault. Field is the YAML
 // key ("after_bytes"); the scenario loader adds file, line and path.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
+type FieldError = profile.FieldError
 
 // fieldErr builds a *FieldError from a format.
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
-// Duration is a time.Duration written as a Go duration string ("500ms",
-// "1m30s") in scenarios and JSON. Bare numbers are refused: "30" could mean
-// seconds or milliseconds, and toxiproxy's millisecond integers are a
-// lesson.
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText writes the Go duration string.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a duration (want e.g. 500ms, 30s, 2m)", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// UnmarshalYAML refuses non-string scalars with a clear message.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!int" || n.Tag == "!!float" {
-		return fmt.Errorf("%q is not a duration (want a unit, e.g. 500ms, 30s, 2m)", n.Value)
-	}
-	return d.UnmarshalText([]byte(n.Value))
 }
 
 // ByteRate is a transfer rate in bytes per second, written "64KiB/s",
@@ -117,12 +77,12 @@ func (r *ByteRate) UnmarshalText(b []byte) error {
 // exchange: At is the phase, AfterBytes how many bytes toward the client
 // pass (counted from the start of that phase) before the fault acts.
 type PhaseBound struct {
-	At         Phase `yaml:"at,omitempty" json:"at,omitempty"`
-	AfterBytes int64 `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
+	At         profile.Phase `yaml:"at,omitempty" json:"at,omitempty"`
+	AfterBytes int64         `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
 }
 
 // Phase returns the phase the fault is bound to, defaulting to def.
-func (p PhaseBound) Phase(def Phase) Phase {
+func (p PhaseBound) Phase(def profile.Phase) profile.Phase {
 	if p.At == "" {
 		return def
 	}
@@ -130,7 +90,7 @@ func (p PhaseBound) Phase(def Phase) Phase {
 }
 
 // validate checks the phase against the phases this kind supports.
-func (p PhaseBound) validate(allowed ...Phase) error {
+func (p PhaseBound) validate(allowed ...profile.Phase) error {
 	var errs []error
 	if p.At != "" {
 		ok := false
@@ -147,7 +107,7 @@ func (p PhaseBound) validate(allowed ...Phase) error {
 	return errors.Join(errs...)
 }
 
-func joinPhases(ps []Phase) string {
+func joinPhases(ps []profile.Phase) string {
 	s := make([]string, len(ps))
 	for n, p := range ps {
 		s[n] = string(p)
@@ -159,5 +119,5 @@ func joinPhases(ps []Phase) string {
 // it where to arm them.
 type PhaseBinder interface {
 	// BoundPhase is where the fault acts and how many bytes pass first.
-	BoundPhase() (Phase, int64)
+	BoundPhase() (profile.Phase, int64)
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -28,7 +29,7 @@ func TestParseByteRate(t *testing.T) {
 
 func TestDurationYAML(t *testing.T) {
 	var v struct {
-		D Duration `yaml:"d"`
+		D profile.Duration `yaml:"d"`
 	}
 	if err := yaml.Unmarshal([]byte("d: 1m30s"), &v); err != nil || v.D.D() != 90*time.Second {
 		t.Errorf("got %v, %v", v.D, err)
@@ -41,7 +42,7 @@ func TestDurationYAML(t *testing.T) {
 }
 
 func TestSecretNeverPrints(t *testing.T) {
-	c := Credential{User: "alice", Password: "hunter2"}
+	c := profile.Credential{User: "alice", Password: "hunter2"}
 	b, _ := yaml.Marshal(c)
 	if got := string(b); got != "user: alice\npassword: '[redacted]'\n" {
 		t.Errorf("yaml = %q", got)

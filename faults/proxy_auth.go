@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults/ntlm"
 )
 
@@ -23,29 +24,12 @@ var AuthRejectModes = []string{
 	"loop",              // challenges again after a valid answer
 }
 
-// Secret is a password: it decodes from a scenario but never prints.
-type Secret string
-
-func (Secret) String() string { return "[redacted]" }
-
-// MarshalText keeps secrets out of JSON, YAML and the journal.
-func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the secret for the code that must check it.
-func (s Secret) Reveal() string { return string(s) }
-
-// Credential is one user the proxy accepts.
-type Credential struct {
-	User     string `yaml:"user" json:"user"`
-	Password Secret `yaml:"password" json:"password"`
-}
-
 // ProxyAuth demands proxy authentication (407) with Basic, NTLM or Negotiate.
 type ProxyAuth struct {
 	// Schemes offered, in order (default: negotiate, ntlm, basic).
 	Schemes []string `yaml:"schemes,omitempty" json:"schemes,omitempty"`
 	// Users who may pass. A user may be written DOMAIN\user for NTLM.
-	Users []Credential `yaml:"users,omitempty" json:"users,omitempty"`
+	Users []profile.Credential `yaml:"users,omitempty" json:"users,omitempty"`
 	// Realm for Basic (default "wufault").
 	Realm string `yaml:"realm,omitempty" json:"realm,omitempty"`
 	// Reject is one of AuthRejectModes (default: wrong-credentials when
@@ -253,7 +237,7 @@ func (f *ProxyAuth) basic(st *authConn, raw []byte, mode string) authAnswer {
 		return f.reject(with(ev, "reject: scheme-mismatch"))
 	}
 	domain, name := splitUser(user)
-	valid, why := f.checkUser(domain, name, func(c Credential) bool {
+	valid, why := f.checkUser(domain, name, func(c profile.Credential) bool {
 		return subtle.ConstantTimeCompare([]byte(pass), []byte(c.Password.Reveal())) == 1
 	})
 	return f.finish(st, ev, valid, why, mode)
@@ -281,7 +265,7 @@ func (f *ProxyAuth) finish(st *authConn, ev AuthEvent, valid bool, why, mode str
 // checkUser looks user up among the configured users and checks the
 // password with ok; the reason says why not. With no users configured every
 // well-formed answer counts as valid (reject: always and loop need none).
-func (f *ProxyAuth) checkUser(domain, user string, ok func(Credential) bool) (bool, string) {
+func (f *ProxyAuth) checkUser(domain, user string, ok func(profile.Credential) bool) (bool, string) {
 	if len(f.Users) == 0 {
 		return true, "no users to check"
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // curlEnv runs curl, with extra environment variables, through the proxy
@@ -93,7 +95,7 @@ func TestCurlProxyAuth(t *testing.T) {
 		{"negotiate spnego ntlm connect", &ProxyAuth{Users: lab},
 			[]string{"--proxy-negotiate", "--proxy-user", ":", "--proxytunnel", "http://wu.example.test/"},
 			"200 200 1", []string{"Negotiate", "Negotiate"}, []string{"negotiate negotiate challenged", "negotiate authenticate accepted"}, 1, true},
-		{"negotiate spnego ntlm wrong password", &ProxyAuth{Users: []Credential{{User: `LAB\alice`, Password: "other"}}},
+		{"negotiate spnego ntlm wrong password", &ProxyAuth{Users: []profile.Credential{{User: `LAB\alice`, Password: "other"}}},
 			[]string{"--proxy-negotiate", "--proxy-user", ":", "--proxytunnel", "http://wu.example.test/"},
 			"000 407 1", []string{"Negotiate", "Negotiate"}, []string{"negotiate negotiate challenged", "negotiate authenticate rejected"}, 0, true},
 		{"negotiate kerberos-only proxy", &ProxyAuth{Users: lab, Reject: "scheme-mismatch"},

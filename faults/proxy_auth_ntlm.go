@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults/ntlm"
 )
 
@@ -159,7 +160,7 @@ func (f *ProxyAuth) checkNTLM(a *ntlm.Authenticate, challenge [8]byte) (bool, st
 		return false, "anonymous", ntlm.ResponseNone
 	}
 	var last error
-	valid, why := f.checkUser(a.Domain, a.User, func(c Credential) bool {
+	valid, why := f.checkUser(a.Domain, a.User, func(c profile.Credential) bool {
 		_, last = ntlm.Verify(a, challenge, c.Password.Reveal(), f.NTLMv1)
 		return last == nil
 	})

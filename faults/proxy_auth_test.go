@@ -17,6 +17,7 @@ import (
 
 	ntlmssp "github.com/Azure/go-ntlmssp"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults/ntlm"
 )
 
@@ -203,7 +204,7 @@ func ntlmLegs(t *testing.T, rc *rawClient, target, user, pass string) (*http.Res
 	return r1, rc.do(target, "NTLM "+b64(auth))
 }
 
-var lab = []Credential{{User: `LAB\alice`, Password: "Passw0rd!"}, {User: "bob", Password: "hunter2"}}
+var lab = []profile.Credential{{User: `LAB\alice`, Password: "Passw0rd!"}, {User: "bob", Password: "hunter2"}}
 
 func TestProxyAuthOffers(t *testing.T) {
 	for _, tc := range []struct {

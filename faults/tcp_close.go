@@ -1,6 +1,10 @@
 package faults
 
-import "net"
+import (
+	"net"
+
+	"github.com/wufault/wufault/client/profile"
+)
 
 // TCPClose closes the connection cleanly (FIN) at a phase, after N bytes.
 type TCPClose struct {
@@ -19,7 +23,9 @@ func (f *TCPClose) Validate() error {
 }
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
-func (f *TCPClose) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+func (f *TCPClose) BoundPhase() (profile.Phase, int64) {
+	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+}
 
 // WrapConn lets AfterBytes bytes reach the client and then shuts the write
 // side down: the client reads a clean end of stream (EOF), never a reset,

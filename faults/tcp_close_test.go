@@ -4,12 +4,14 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestTCPCloseSendsFINNotRST(t *testing.T) {
 	s, c := tcpPair(t)
 	var n notes
-	w := (&TCPClose{PhaseBound: PhaseBound{At: PhaseBody, AfterBytes: 4}}).WrapConn(s, n.notify)
+	w := (&TCPClose{PhaseBound: PhaseBound{At: profile.PhaseBody, AfterBytes: 4}}).WrapConn(s, n.notify)
 	// The client has sent bytes the server never reads: a plain close
 	// would answer with RST.
 	_, _ = c.Write([]byte("unread request bytes"))

@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // connPhases are the phases a connection-level fault can be armed at.
-var connPhases = []Phase{PhaseConnect, PhaseProxy, PhaseHandshake, PhaseRequest, PhaseHeaders, PhaseBody}
+var connPhases = []profile.Phase{profile.PhaseConnect, profile.PhaseProxy, profile.PhaseHandshake, profile.PhaseRequest, profile.PhaseHeaders, profile.PhaseBody}
 
 // Drainer is implemented by wrappers that hold bytes back (tcp.latency):
 // Drain blocks until every byte accepted by Write has been written below

@@ -6,12 +6,14 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // TCPLatency delays every write toward the client by latency ± jitter.
 type TCPLatency struct {
-	Latency Duration `yaml:"latency" json:"latency"`
-	Jitter  Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	Latency profile.Duration `yaml:"latency" json:"latency"`
+	Jitter  profile.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 }
 
 func init() {

@@ -5,12 +5,14 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestTCPLatencyDelaysWithoutCappingThroughput(t *testing.T) {
 	s, c := tcpPair(t)
 	var n notes
-	w := (&TCPLatency{Latency: Duration(100 * time.Millisecond), Jitter: Duration(20 * time.Millisecond)}).WrapConn(s, n.notify)
+	w := (&TCPLatency{Latency: profile.Duration(100 * time.Millisecond), Jitter: profile.Duration(20 * time.Millisecond)}).WrapConn(s, n.notify)
 	want := bytes.Repeat([]byte("0123456789"), 1000)
 	start := time.Now()
 	for i := 0; i < len(want); i += 100 {
@@ -44,7 +46,7 @@ func TestTCPLatencyDelaysWithoutCappingThroughput(t *testing.T) {
 
 func TestTCPLatencyCloseWriteFlushes(t *testing.T) {
 	s, c := tcpPair(t)
-	w := (&TCPLatency{Latency: Duration(30 * time.Millisecond)}).WrapConn(s, func(string) {})
+	w := (&TCPLatency{Latency: profile.Duration(30 * time.Millisecond)}).WrapConn(s, func(string) {})
 	_, _ = w.Write([]byte("last words"))
 	if err := w.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,10 @@
 package faults
 
-import "net"
+import (
+	"net"
+
+	"github.com/wufault/wufault/client/profile"
+)
 
 // TCPReset resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes.
 type TCPReset struct {
@@ -19,7 +23,9 @@ func (f *TCPReset) Validate() error {
 }
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
-func (f *TCPReset) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+func (f *TCPReset) BoundPhase() (profile.Phase, int64) {
+	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+}
 
 // WrapConn lets AfterBytes bytes reach the client, waits until they have
 // left the socket, and resets it: the client's next read fails with

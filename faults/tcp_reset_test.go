@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestTCPResetAfterBytes(t *testing.T) {
@@ -39,7 +41,7 @@ func TestTCPResetAtOnce(t *testing.T) {
 	if got := n.all(); len(got) != 1 || got[0] != "reset after 0 bytes" {
 		t.Errorf("notifications %q", got)
 	}
-	if p, k := (&TCPReset{}).BoundPhase(); p != PhaseHeaders || k != 0 {
+	if p, k := (&TCPReset{}).BoundPhase(); p != profile.PhaseHeaders || k != 0 {
 		t.Errorf("default phase %s %d", p, k)
 	}
 }

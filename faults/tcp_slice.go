@@ -3,6 +3,8 @@ package faults
 import (
 	"errors"
 	"net"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // TCPSlice splits writes toward the client into small segments with a delay between them.
@@ -10,7 +12,7 @@ type TCPSlice struct {
 	// Size is the number of bytes per segment (default 1).
 	Size int `yaml:"size,omitempty" json:"size,omitempty"`
 	// Delay between segments.
-	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Delay profile.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 }
 
 func init() {

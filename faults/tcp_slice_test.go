@@ -5,13 +5,15 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestTCPSliceSplitsWrites(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
 	var n notes
-	w := (&TCPSlice{Size: 3, Delay: Duration(20 * time.Millisecond)}).WrapConn(a, n.notify)
+	w := (&TCPSlice{Size: 3, Delay: profile.Duration(20 * time.Millisecond)}).WrapConn(a, n.notify)
 	start := time.Now()
 	go func() { _, _ = w.Write([]byte("abcdefgh")); w.Close() }()
 	var got []string
@@ -43,7 +45,7 @@ func (sinkConn) Close() error                { return nil }
 // The waits between segments reuse one timer: slicing a write into bytes
 // does not allocate per byte.
 func TestTCPSliceWaitsWithoutAllocating(t *testing.T) {
-	w := (&TCPSlice{Size: 1, Delay: Duration(time.Microsecond)}).WrapConn(sinkConn{}, func(string) {})
+	w := (&TCPSlice{Size: 1, Delay: profile.Duration(time.Microsecond)}).WrapConn(sinkConn{}, func(string) {})
 	defer w.Close()
 	p := make([]byte, 64)
 	_, _ = w.Write(p)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // TCPStall stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded).
@@ -11,7 +13,7 @@ type TCPStall struct {
 	PhaseBound `yaml:",inline"`
 	// Duration is how long the connection stays silent; zero holds it until
 	// the client gives up or the world's maximum stall ends it.
-	Duration Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
+	Duration profile.Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
 }
 
 func init() {
@@ -30,7 +32,9 @@ func (f *TCPStall) Validate() error {
 }
 
 // BoundPhase implements PhaseBinder; the default phase is headers.
-func (f *TCPStall) BoundPhase() (Phase, int64) { return f.Phase(PhaseHeaders), f.AfterBytes }
+func (f *TCPStall) BoundPhase() (profile.Phase, int64) {
+	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+}
 
 // WrapConn lets AfterBytes bytes through and then holds every write: for
 // Duration, after which bytes flow again, or (Duration 0) until the

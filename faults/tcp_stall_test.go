@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func TestTCPStallForDuration(t *testing.T) {
 	s, c := tcpPair(t)
 	var n notes
-	w := (&TCPStall{PhaseBound: PhaseBound{AfterBytes: 2}, Duration: Duration(80 * time.Millisecond)}).WrapConn(s, n.notify)
+	w := (&TCPStall{PhaseBound: PhaseBound{AfterBytes: 2}, Duration: profile.Duration(80 * time.Millisecond)}).WrapConn(s, n.notify)
 	start := time.Now()
 	if m, err := w.Write([]byte("abcdef")); m != 6 || err != nil {
 		t.Fatalf("write: %d %v", m, err)

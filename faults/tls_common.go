@@ -1,9 +1,10 @@
 package faults
 
 import (
-	"crypto/tls"
 	"slices"
 	"strings"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // CertProfiles are the tls.cert profiles: each a way a server certificate.
@@ -11,11 +12,6 @@ import (
 var CertProfiles = []string{
 	"expired", "not-yet-valid", "wrong-host", "self-signed", "untrusted-ca", "revoked",
 	"missing-intermediate", "sha1", "rsa1024", "no-serverauth",
-}
-
-// TLSVersions maps the scenario spelling of a protocol version to Go's.
-var TLSVersions = map[string]uint16{
-	"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13,
 }
 
 // TLSAlerts maps alert names (RFC 8446 6.2, with underscores) to their codes.
@@ -48,9 +44,9 @@ func oneOf(field, v string, allowed []string) error {
 }
 
 func tlsVersion(field, v string) (uint16, error) {
-	n, ok := TLSVersions[v]
+	n, ok := profile.TLSVersions[v]
 	if !ok {
-		return 0, fieldErr(field, "%q is not a TLS version (want one of %s)", v, sortedKeys(TLSVersions))
+		return 0, fieldErr(field, "%q is not a TLS version (want one of %s)", v, profile.TLSVersionNames())
 	}
 	return n, nil
 }

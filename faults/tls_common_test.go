@@ -3,6 +3,8 @@ package faults
 import (
 	"crypto/tls"
 	"testing"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // fakeTLSEnv is a TLSEnv with a fixed base and certificate.
@@ -44,9 +46,9 @@ var goAlertText = map[string]string{
 }
 
 func TestTLSTables(t *testing.T) {
-	for name, v := range TLSVersions {
+	for name, v := range profile.TLSVersions {
 		if tls.VersionName(v) != "TLS "+name {
-			t.Errorf("TLSVersions[%q] = %s", name, tls.VersionName(v))
+			t.Errorf("profile.TLSVersions[%q] = %s", name, tls.VersionName(v))
 		}
 	}
 	if len(goAlertText) != len(TLSAlerts) {

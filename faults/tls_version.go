@@ -3,6 +3,8 @@ package faults
 import (
 	"crypto/tls"
 	"errors"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // TLSVersion accepts only the TLS versions min…max, so a client without them fails the handshake.
@@ -44,10 +46,10 @@ func (f *TLSVersion) Validate() error {
 func (f *TLSVersion) ConfigForClient(_ *tls.ClientHelloInfo, env TLSEnv) (*tls.Config, error) {
 	cfg := env.Base().Clone()
 	cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, tls.VersionTLS13
-	if v, ok := TLSVersions[f.Min]; ok {
+	if v, ok := profile.TLSVersions[f.Min]; ok {
 		cfg.MinVersion = v
 	}
-	if v, ok := TLSVersions[f.Max]; ok {
+	if v, ok := profile.TLSVersions[f.Max]; ok {
 		cfg.MaxVersion = v
 	}
 	return cfg, nil

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // When selects which of the events a rule matches it fires on. All set
@@ -19,12 +21,12 @@ import (
 //
 // first, every and nth exclude one another.
 type When struct {
-	First       int      `yaml:"first,omitempty" json:"first,omitempty"`
-	Every       int      `yaml:"every,omitempty" json:"every,omitempty"`
-	Nth         int      `yaml:"nth,omitempty" json:"nth,omitempty"`
-	Probability *float64 `yaml:"probability,omitempty" json:"probability,omitempty"`
-	After       Duration `yaml:"after,omitempty" json:"after,omitempty"`
-	Times       int      `yaml:"times,omitempty" json:"times,omitempty"`
+	First       int              `yaml:"first,omitempty" json:"first,omitempty"`
+	Every       int              `yaml:"every,omitempty" json:"every,omitempty"`
+	Nth         int              `yaml:"nth,omitempty" json:"nth,omitempty"`
+	Probability *float64         `yaml:"probability,omitempty" json:"probability,omitempty"`
+	After       profile.Duration `yaml:"after,omitempty" json:"after,omitempty"`
+	Times       int              `yaml:"times,omitempty" json:"times,omitempty"`
 }
 
 // Validate checks the selector.

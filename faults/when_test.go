@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 func fires(w When, n int, seed int64) string {
@@ -64,7 +66,7 @@ func TestWhenProbabilityIsSeeded(t *testing.T) {
 func TestWhenAfter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	clock := func() time.Time { return now }
-	s := NewSet([]Spec{{Kind: "dns.drop", When: When{After: Duration(time.Minute)}, Fault: new(DNSDrop)}}, 1, clock)
+	s := NewSet([]Spec{{Kind: "dns.drop", When: When{After: profile.Duration(time.Minute)}, Fault: new(DNSDrop)}}, 1, clock)
 	if len(s.Select("dns", Target{})) != 0 {
 		t.Error("fired before after")
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/netip"
 	"os"
 	"path"
 	"reflect"
@@ -16,15 +15,17 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/wufault/wufault/client/profile"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/wufault/wufault/faults"
 )
 
 // MaxSize bounds a scenario file; anything larger is refused unread.
 const MaxSize = 1 << 20
 
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+// listIndex is the index of a list item at the end of a field path.
+var listIndex = regexp.MustCompile(`\[\d+\]$`)
 
 // Load reads one scenario from r; file names it in problems. On error the
 // result is a *LoadError listing every problem.
@@ -173,8 +174,8 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 		if e.Class != "" && !e.Class.Valid() {
 			d.add(d.line("expect.class", root.Line), "expect.class", "unknown class %q (want scan, selfupdate, redirector or download)", e.Class)
 		}
-		if e.Confidence != "" && !slices.Contains(Confidences, e.Confidence) {
-			d.add(d.line("expect.confidence", root.Line), "expect.confidence", "%q is not one of %s", e.Confidence, joinAny(Confidences))
+		if e.Confidence != "" && !e.Confidence.Valid() {
+			d.add(d.line("expect.confidence", root.Line), "expect.confidence", "%q is not one of %s", e.Confidence, profile.Join(profile.Confidences))
 		}
 	}
 	seen := map[string]bool{}
@@ -202,66 +203,29 @@ func (d *decoder) validate(sc *Scenario, root *yaml.Node) {
 			}
 		}
 		if f.Outcome != "" && !slices.Contains(Outcomes, f.Outcome) {
-			d.add(d.line(p+".outcome", root.Line), p+".outcome", "%q is not one of %s", f.Outcome, joinAny(Outcomes))
+			d.add(d.line(p+".outcome", root.Line), p+".outcome", "%q is not one of %s", f.Outcome, profile.Join(Outcomes))
 		}
 		if f.Code != nil && !f.Code.Known() {
 			d.add(d.line(p+".code", root.Line), p+".code", "%s is not in the code catalog", f.Code.Hex())
 		}
 	}
-	p := sc.Profile
-	if p.Generation != "" && p.Generation != "modern" && p.Generation != "legacy" {
-		d.add(d.line("profile.generation", root.Line), "profile.generation", "%q is not modern or legacy", p.Generation)
-	}
-	if p.Download != "" && p.Download != "do" && p.Download != "bits" {
-		d.add(d.line("profile.download", root.Line), "profile.download", "%q is not do or bits", p.Download)
-	}
-	if p.TimeScale != nil && (*p.TimeScale <= 0 || *p.TimeScale > 1) {
-		d.add(d.line("profile.time_scale", root.Line), "profile.time_scale", "must be in (0, 1], got %v", *p.TimeScale)
-	}
-	for i, v := range p.TLSVersions {
-		if _, ok := faults.TLSVersions[v]; !ok {
-			d.add(d.line("profile.tls_versions", root.Line), fmt.Sprintf("profile.tls_versions[%d]", i), "%q is not a TLS version (1.0, 1.1, 1.2, 1.3)", v)
-		}
-	}
-	for i, v := range p.DNS {
-		if _, _, err := DNSServer(v); err != nil {
-			at := fmt.Sprintf("profile.dns[%d]", i)
-			d.add(d.line("profile.dns", root.Line), at, "%q is not lab, healthy, an IP address or host:port", v)
-		}
-	}
-	for i, name := range p.CipherSuites {
-		if _, ok := CipherSuiteID(name); !ok {
-			at := fmt.Sprintf("profile.cipher_suites[%d]", i)
-			d.add(d.line("profile.cipher_suites", root.Line), at, "%q is not a TLS cipher suite name (Go's names, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)", name)
-		}
-	}
-	for i, h := range p.Hosts {
-		if _, err := netip.ParseAddr(h.Address); err != nil && h.Address != "" {
-			at := fmt.Sprintf("profile.hosts[%d].address", i)
-			d.add(d.line(at, root.Line), at, "%q is not an IP address", h.Address)
-		}
-	}
-	if p.RunningProxy != nil && (p.Running == nil || !*p.Running) {
-		d.add(d.line("profile.running_proxy", root.Line), "profile.running_proxy", "needs running: true (the proxy a running service read at start)")
-	}
-	for i, s := range p.AuthSchemes {
-		if !slices.Contains([]string{"basic", "ntlm", "negotiate", "kerberos"}, s) {
-			d.add(d.line("profile.auth_schemes", root.Line), fmt.Sprintf("profile.auth_schemes[%d]", i), "%q is not basic, ntlm, negotiate or kerberos", s)
-		}
-	}
+	d.fieldErrors(sc.Profile.Validate(), "profile", root.Line)
 }
 
 // fieldErrors turns a Validate result into problems, placing each
 // *faults.FieldError on the line of its key.
 func (d *decoder) fieldErrors(err error, label string, def int) {
 	for _, e := range flatten(err) {
-		var fe *faults.FieldError
+		var fe *profile.FieldError
 		if errors.As(e, &fe) {
 			p := label + ": " + fe.Field
-			if strings.HasSuffix(label, ": match") || strings.HasSuffix(label, ": when") {
+			if label == "profile" || strings.HasSuffix(label, ": match") || strings.HasSuffix(label, ": when") {
 				p = join(label, fe.Field)
 			}
-			d.add(d.line(join(label, fe.Field), def), p, "%s", fe.Err)
+			// A list item's line, or its list's ("profile.dns[1]" is on
+			// the line of profile.dns).
+			listLine := d.line(join(label, listIndex.ReplaceAllString(fe.Field, "")), def)
+			d.add(d.line(join(label, fe.Field), listLine), p, "%s", fe.Err)
 			continue
 		}
 		d.add(def, label, "%s", e)
@@ -280,14 +244,6 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-func joinAny[T ~string](xs []T) string {
-	s := make([]string, len(xs))
-	for n, x := range xs {
-		s[n] = string(x)
-	}
-	return strings.Join(s, ", ")
 }
 
 // LoadFile loads a scenario from disk.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
 )
@@ -52,10 +53,10 @@ func TestLoadExample(t *testing.T) {
 	}
 	sp := sc.Faults[0]
 	r, ok := sp.Fault.(*faults.TCPReset)
-	if !ok || sp.Kind != "tcp.reset" || r.At != faults.PhaseBody || r.AfterBytes != 512 {
+	if !ok || sp.Kind != "tcp.reset" || r.At != profile.PhaseBody || r.AfterBytes != 512 {
 		t.Errorf("fault = %s %#v", sp.Kind, sp.Fault)
 	}
-	if sp.Match.Class != faults.ClassScan || sp.Match.Path != "/ClientWebService/*" || sp.When != (faults.When{}) {
+	if sp.Match.Class != profile.ClassScan || sp.Match.Path != "/ClientWebService/*" || sp.When != (faults.When{}) {
 		t.Errorf("match/when = %+v %+v", sp.Match, sp.When)
 	}
 	if sc.Expect.Code != codes.MustParse("0x80072EFE") || sc.Fixes[1].Outcome != OutcomeNoEffect {

@@ -6,6 +6,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
 )
@@ -15,15 +16,15 @@ import (
 // (but for redacted passwords).
 func Marshal(sc *Scenario) ([]byte, error) {
 	type out struct {
-		Name    string       `yaml:"name"`
-		Summary string       `yaml:"summary,omitempty"`
-		Codes   []codes.Code `yaml:"codes,flow,omitempty"`
-		Notes   string       `yaml:"notes,omitempty"`
-		Seed    int64        `yaml:"seed,omitempty"`
-		Profile *Profile     `yaml:"profile,omitempty"`
-		Faults  []*yaml.Node `yaml:"faults,omitempty"`
-		Expect  *Expect      `yaml:"expect,omitempty"`
-		Fixes   []FixCheck   `yaml:"fixes,omitempty"`
+		Name    string           `yaml:"name"`
+		Summary string           `yaml:"summary,omitempty"`
+		Codes   []codes.Code     `yaml:"codes,flow,omitempty"`
+		Notes   string           `yaml:"notes,omitempty"`
+		Seed    int64            `yaml:"seed,omitempty"`
+		Profile *profile.Profile `yaml:"profile,omitempty"`
+		Faults  []*yaml.Node     `yaml:"faults,omitempty"`
+		Expect  *Expect          `yaml:"expect,omitempty"`
+		Fixes   []FixCheck       `yaml:"fixes,omitempty"`
 	}
 	o := out{Name: sc.Name, Summary: sc.Summary, Codes: sc.Codes, Notes: sc.Notes, Seed: sc.Seed, Expect: sc.Expect, Fixes: sc.Fixes}
 	if !reflect.ValueOf(sc.Profile).IsZero() {

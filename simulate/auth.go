@@ -3,6 +3,7 @@ package simulate
 import (
 	"context"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -24,7 +25,7 @@ func (w *World) authContext(ctx context.Context, ev event, rule *faults.Rule) co
 // authEvent is the journal entry of one authentication leg.
 func authEvent(ev event, rule *faults.Rule, a faults.AuthEvent) Event {
 	e := ev.entry(EventAuth)
-	e.Phase, e.Status, e.Detail, e.Auth = faults.PhaseProxy, a.Status, a.String(), &a
+	e.Phase, e.Status, e.Detail, e.Auth = profile.PhaseProxy, a.Status, a.String(), &a
 	if rule != nil {
 		e.Fault, e.Rule = rule.Kind, rule.Index+1
 	}

@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
-var authUsers = []faults.Credential{{User: `LAB\alice`, Password: "Passw0rd!"}}
+var authUsers = []profile.Credential{{User: `LAB\alice`, Password: "Passw0rd!"}}
 
 func TestAuthContextJournal(t *testing.T) {
 	w := testWorld(t, Options{})
@@ -28,7 +29,7 @@ func TestAuthContextJournal(t *testing.T) {
 		t.Fatalf("%d auth events", len(evs))
 	}
 	e := evs[0]
-	if e.Conn != 3 || e.Req != 9 || e.Fault != "proxy.auth" || e.Rule != 1 || e.Status != 407 || e.Phase != faults.PhaseProxy ||
+	if e.Conn != 3 || e.Req != 9 || e.Fault != "proxy.auth" || e.Rule != 1 || e.Status != 407 || e.Phase != profile.PhaseProxy ||
 		e.Detail != `ntlm authenticate user=LAB\alice rejected: wrong password` {
 		t.Errorf("event %+v", e)
 	}

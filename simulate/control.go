@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/scenarios"
 )
@@ -174,13 +175,13 @@ func (c *controlService) health(rw http.ResponseWriter, r *http.Request) {
 
 // RuleView is a rule as the control API shows it.
 type RuleView struct {
-	Index int           `json:"index"`
-	Kind  string        `json:"kind"`
-	Match faults.Match  `json:"match,omitzero"`
-	When  faults.When   `json:"when,omitzero"`
-	Param faults.Fault  `json:"params"`
-	Hits  faults.Hits   `json:"hits"`
-	Phase *faults.Phase `json:"phase,omitempty"`
+	Index int            `json:"index"`
+	Kind  string         `json:"kind"`
+	Match faults.Match   `json:"match,omitzero"`
+	When  faults.When    `json:"when,omitzero"`
+	Param faults.Fault   `json:"params"`
+	Hits  faults.Hits    `json:"hits"`
+	Phase *profile.Phase `json:"phase,omitempty"`
 }
 
 // ScenarioView is the active scenario as the control API shows it.

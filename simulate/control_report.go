@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/faults"
 )
 
 // POST /reports records what a real client observed (wufault-agent's
@@ -76,7 +76,7 @@ func (r ClientReport) event(scenario, client string) (Event, []string) {
 			probs = append(probs, fmt.Sprintf("%s: longer than %d bytes", name, maxReportText))
 		}
 	}
-	if r.Class != "" && !faults.Class(r.Class).Valid() {
+	if r.Class != "" && !profile.Class(r.Class).Valid() {
 		probs = append(probs, fmt.Sprintf("class: %q is not scan, selfupdate, redirector or download", r.Class))
 	}
 	if r.Status < 0 || r.Status > 999 || r.DurationMS < 0 {
@@ -85,7 +85,7 @@ func (r ClientReport) event(scenario, client string) (Event, []string) {
 	if len(probs) > 0 {
 		return Event{}, probs
 	}
-	e := Event{Kind: EventReport, Scenario: scenario, Service: "control", Client: client, Class: faults.Class(r.Class),
+	e := Event{Kind: EventReport, Scenario: scenario, Service: "control", Client: client, Class: profile.Class(r.Class),
 		Status: r.Status, Duration: time.Duration(r.DurationMS) * time.Millisecond, Code: code.Hex()}
 	if u, err := url.Parse(r.URL); err == nil && r.URL != "" {
 		e.Host, e.Path = u.Host, u.Path

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/simulate"
@@ -40,7 +41,7 @@ func TestControlReports(t *testing.T) {
 	}
 	e := evs[0]
 	if e.Code != "0x80072EE7" || e.Scenario != "dns-nxdomain-scan" || e.Host != "fe3.delivery.mp.microsoft.com" || e.Path != "/ClientWebService/client.asmx" ||
-		e.Class != faults.ClassScan || !strings.Contains(e.Detail, "win32 12007") || !strings.Contains(e.Detail, "wua 0x8024402C") || !strings.Contains(e.Detail, "WIN10-LAB") {
+		e.Class != profile.ClassScan || !strings.Contains(e.Detail, "win32 12007") || !strings.Contains(e.Detail, "wua 0x8024402C") || !strings.Contains(e.Detail, "WIN10-LAB") {
 		t.Errorf("probe event %+v", e)
 	}
 	if evs[1].Code != "0x8024402C" || !strings.Contains(evs[1].Detail, "scan") {

@@ -15,6 +15,7 @@ import (
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -485,7 +486,7 @@ func (l *dnsLink) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 	x.s.countFiring(l.rule.Kind)
 	x.s.w.journal.Add(Event{
 		Kind: EventFault, Scenario: x.scen, Service: "dns", Client: x.client, Host: x.host,
-		Phase: faults.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
+		Phase: profile.PhaseResolve, Fault: l.rule.Kind, Rule: l.rule.Index + 1, Detail: x.qtype,
 	})
 	l.hook.ServeDNS(l.ctx, w, r, l.next)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -19,7 +20,7 @@ func fuzzSpecs() []faults.Spec {
 		{Kind: "dns.servfail", Match: faults.Match{Host: "fail.*"}, When: faults.When{Every: 2}, Fault: &faults.ServFail{}},
 		{Kind: "dns.refused", Match: faults.Match{Host: "ref*"}, Fault: &faults.Refused{}},
 		{Kind: "dns.drop", Match: faults.Match{Host: "drop.*"}, Fault: &faults.DNSDrop{}},
-		{Kind: "dns.delay", Match: faults.Match{Host: "slow.*"}, Fault: &faults.DNSDelay{Duration: faults.Duration(time.Microsecond)}},
+		{Kind: "dns.delay", Match: faults.Match{Host: "slow.*"}, Fault: &faults.DNSDelay{Duration: profile.Duration(time.Microsecond)}},
 		{Kind: "dns.answer", Match: faults.Match{Host: "*.lab"}, Fault: &faults.DNSAnswer{Address: "2001:db8::1", DNSMatch: faults.DNSMatch{QTypes: []string{"AAAA", "ANY"}}}},
 		{Kind: "dns.nodata", Match: faults.Match{Host: "empty.*"}, Fault: &faults.NoData{}},
 		{Kind: "dns.truncate", Match: faults.Match{Host: "tc.*"}, Fault: &faults.DNSTruncate{}},

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -22,7 +23,7 @@ func TestDNSInteropDig(t *testing.T) {
 	t.Parallel()
 	w, addr := dnsWorld(t, Options{}, "127.0.0.1:8530", nil)
 	activate(t, w,
-		faults.Spec{Kind: "dns.nxdomain", Match: faults.Match{Host: "nx.update.microsoft.com"}, Fault: &faults.NXDomain{NegativeTTL: faults.NegativeTTL{NegativeTTL: faults.Duration(123 * time.Second)}}},
+		faults.Spec{Kind: "dns.nxdomain", Match: faults.Match{Host: "nx.update.microsoft.com"}, Fault: &faults.NXDomain{NegativeTTL: faults.NegativeTTL{NegativeTTL: profile.Duration(123 * time.Second)}}},
 		faults.Spec{Kind: "dns.servfail", Match: faults.Match{Host: "fail.update.microsoft.com"}, Fault: &faults.ServFail{}},
 		faults.Spec{Kind: "dns.truncate", Match: faults.Match{Host: "tc.update.microsoft.com"}, Fault: &faults.DNSTruncate{}},
 	)

@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 	"go.uber.org/goleak"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -187,7 +188,7 @@ func faultRows() []faultRow {
 		}
 	}
 	return []faultRow{
-		{"dns.nxdomain", &faults.NXDomain{NegativeTTL: faults.NegativeTTL{NegativeTTL: faults.Duration(42 * time.Second)}},
+		{"dns.nxdomain", &faults.NXDomain{NegativeTTL: faults.NegativeTTL{NegativeTTL: profile.Duration(42 * time.Second)}},
 			func(t *testing.T, network string, m *dns.Msg, err error, _ time.Duration) {
 				if err != nil || m.Rcode != dns.RcodeNameError {
 					t.Fatalf("%s: %v, %v; want NXDOMAIN", network, m, err)
@@ -204,7 +205,7 @@ func faultRows() []faultRow {
 				t.Errorf("%s: %v, %v; want a timeout", network, m, err)
 			}
 		}},
-		{"dns.delay", &faults.DNSDelay{Duration: faults.Duration(150 * time.Millisecond)},
+		{"dns.delay", &faults.DNSDelay{Duration: profile.Duration(150 * time.Millisecond)},
 			func(t *testing.T, network string, m *dns.Msg, err error, took time.Duration) {
 				if err != nil || !slices.Equal(answerIPs(m), []string{"127.0.0.1"}) || took < 150*time.Millisecond {
 					t.Errorf("%s: %v, %v after %s; want the lab answer after at least 150ms", network, m, err, took)
@@ -259,7 +260,7 @@ func TestDNSFaultsOnTheWire(t *testing.T) {
 				t.Fatalf("journal has %d firings, want 2: %+v", len(evs), evs)
 			}
 			for _, e := range evs {
-				if e.Fault != row.kind || e.Rule != 1 || e.Phase != faults.PhaseResolve || e.Service != "dns" || e.Detail != "A" || e.Client == "" {
+				if e.Fault != row.kind || e.Rule != 1 || e.Phase != profile.PhaseResolve || e.Service != "dns" || e.Detail != "A" || e.Client == "" {
 					t.Errorf("firing %+v, want %s, rule 1, phase resolve, detail A, a client", e, row.kind)
 				}
 			}
@@ -384,7 +385,7 @@ func TestDNSFaultChain(t *testing.T) {
 	// A delay passes on to the next rule, which answers: both fire, in
 	// scenario order.
 	activate(t, w,
-		faults.Spec{Kind: "dns.delay", Fault: &faults.DNSDelay{Duration: faults.Duration(20 * time.Millisecond)}},
+		faults.Spec{Kind: "dns.delay", Fault: &faults.DNSDelay{Duration: profile.Duration(20 * time.Millisecond)}},
 		faults.Spec{Kind: "dns.servfail", Match: faults.Match{Host: "*.lab"}, Fault: &faults.ServFail{}},
 	)
 	if m := mustAsk(t, "udp", addr, "wsus.lab.", dns.TypeA); m.Rcode != dns.RcodeServerFailure {
@@ -727,7 +728,7 @@ func TestDNSHeldQueriesFreeTheWorkers(t *testing.T) {
 	if s.udpLoop == nil {
 		t.Fatal("a socket bound to 127.0.0.1 should be served by reading workers")
 	}
-	activate(t, w, spec("dns.delay", &faults.DNSDelay{Duration: faults.Duration(700 * time.Millisecond)}, faults.Match{Host: "slow.lab"}, faults.When{}))
+	activate(t, w, spec("dns.delay", &faults.DNSDelay{Duration: profile.Duration(700 * time.Millisecond)}, faults.Match{Host: "slow.lab"}, faults.When{}))
 	held := 4 * s.udpLoop.workers
 	errs := make(chan error, held)
 	for range held {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -40,8 +41,8 @@ type Event struct {
 	Host     string        `json:"host,omitempty"`
 	Method   string        `json:"method,omitempty"`
 	Path     string        `json:"path,omitempty"`
-	Class    faults.Class  `json:"class,omitempty"`
-	Phase    faults.Phase  `json:"phase,omitempty"`
+	Class    profile.Class `json:"class,omitempty"`
+	Phase    profile.Phase `json:"phase,omitempty"`
 	Fault    string        `json:"fault,omitempty"` // kind
 	Rule     int           `json:"rule,omitempty"`  // index in the scenario's faults + 1 (0: none)
 	Status   int           `json:"status,omitempty"`

@@ -14,6 +14,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -223,7 +224,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	kind := "connect"
 	if !connect {
 		t.Path = r.URL.Path
-		t.Class = faults.ClassOf(r.URL.Path)
+		t.Class = profile.ClassOf(host, r.URL.Path)
 		kind = "http"
 		if tun != nil {
 			kind = "intercepted"
@@ -298,7 +299,7 @@ func (p *proxyService) serveProxyHooks(rw http.ResponseWriter, r *http.Request, 
 		if !ok {
 			continue
 		}
-		p.w.fired(ev, rule, faults.PhaseProxy)
+		p.w.fired(ev, rule, profile.PhaseProxy)
 		next := h
 		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			// Authentication legs reach the journal (auth.go), without secrets.

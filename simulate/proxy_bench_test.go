@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -205,8 +206,8 @@ func idleFaults() ([]faults.Spec, string) {
 	for n := range 5 {
 		host := fmt.Sprintf("nomatch-%d.test", n)
 		specs = append(specs,
-			spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 10}}, faults.Match{Host: host}, faults.When{}),
-			spec("tcp.latency", &faults.TCPLatency{Latency: faults.Duration(time.Second)}, faults.Match{Host: host}, faults.When{}),
+			spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 10}}, faults.Match{Host: host}, faults.When{}),
+			spec("tcp.latency", &faults.TCPLatency{Latency: profile.Duration(time.Second)}, faults.Match{Host: host}, faults.When{}),
 			spec("http.status", &faults.HTTPStatus{Status: 503}, faults.Match{Host: host, Path: "/x/*"}, faults.When{}),
 			spec("proxy.deny_connect", &faults.ProxyDenyConnect{}, faults.Match{Host: host}, faults.When{}),
 		)
@@ -349,7 +350,7 @@ func reportErrors(b *testing.B, errs []time.Duration) {
 func BenchmarkStallPrecision(b *testing.B) {
 	p := benchProxies(b)[0]
 	errs := precision(b, p, "/stall", 500*time.Millisecond,
-		[]faults.Spec{spec("tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseHeaders}, Duration: faults.Duration(500 * time.Millisecond)}, faults.Match{Path: "/stall"}, faults.When{})},
+		[]faults.Spec{spec("tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: profile.PhaseHeaders}, Duration: profile.Duration(500 * time.Millisecond)}, faults.Match{Path: "/stall"}, faults.When{})},
 		`{"name":"bench-stall","faults":[{"kind":"tcp.stall","at":"headers","duration":"500ms","match":{"path":"/stall"}}]}`)
 	reportErrors(b, errs)
 }
@@ -359,7 +360,7 @@ func BenchmarkStallPrecision(b *testing.B) {
 func BenchmarkLatencyPrecision(b *testing.B) {
 	p := benchProxies(b)[0]
 	errs := precision(b, p, "/latency", 100*time.Millisecond,
-		[]faults.Spec{spec("tcp.latency", &faults.TCPLatency{Latency: faults.Duration(100 * time.Millisecond)}, faults.Match{Path: "/latency"}, faults.When{})},
+		[]faults.Spec{spec("tcp.latency", &faults.TCPLatency{Latency: profile.Duration(100 * time.Millisecond)}, faults.Match{Path: "/latency"}, faults.When{})},
 		`{"name":"bench-latency","faults":[{"kind":"tcp.latency","latency":"100ms","match":{"path":"/latency"}}]}`)
 	reportErrors(b, errs)
 }
@@ -504,7 +505,7 @@ func BenchmarkIdleTunnels(b *testing.B) {
 func BenchmarkRuleSelection(b *testing.B) {
 	specs, _ := idleFaults()
 	set := faults.NewSet(specs, 1, nil)
-	t := faults.Target{Host: "127.0.0.1:41234", Path: "/small", Method: http.MethodGet, Class: faults.ClassOf("/small")}
+	t := faults.Target{Host: "127.0.0.1:41234", Path: "/small", Method: http.MethodGet, Class: profile.ClassOf("", "/small")}
 	b.ReportAllocs()
 	for b.Loop() {
 		if len(set.SelectFunc("tcp", t, keepPlain))+len(set.Select("http", t))+len(set.Select("proxy", t)) != 0 {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -27,7 +28,7 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 	var handshake []armed
 	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepConnect) {
 		a := armed{rule: rule, shape: shapeOf(rule)}
-		if a.shape.phase == faults.PhaseHandshake {
+		if a.shape.phase == profile.PhaseHandshake {
 			handshake = append(handshake, a)
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -89,11 +90,11 @@ func TestCurlInterop(t *testing.T) {
 		wantErr  string
 		wantOut  string
 	}{
-		{"reset mid-body", spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 1000}}, faults.Match{}, faults.When{}),
+		{"reset mid-body", spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 1000}}, faults.Match{}, faults.When{}),
 			[]string{blobURL}, curlRecvError, "reset", ""},
-		{"FIN mid-body", spec("tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 1000}}, faults.Match{}, faults.When{}),
+		{"FIN mid-body", spec("tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 1000}}, faults.Match{}, faults.When{}),
 			[]string{blobURL}, curlPartialFile, "", ""},
-		{"reset in a TLS tunnel at handshake", spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseHandshake}}, faults.Match{Host: "127.0.0.1"}, faults.When{}),
+		{"reset in a TLS tunnel at handshake", spec("tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseHandshake}}, faults.Match{Host: "127.0.0.1"}, faults.When{}),
 			[]string{"-k", so.URL + "/echo"}, 35, "reset", ""},
 		{"CONNECT denied", spec("proxy.deny_connect", &faults.ProxyDenyConnect{}, faults.Match{}, faults.When{}),
 			[]string{"-k", so.URL + "/echo"}, curlRecvError, "403", ""},

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -241,7 +242,7 @@ func TestProxyClassAndSeed(t *testing.T) {
 	o := origin(t, false)
 	p := 0.5
 	run := func() []int {
-		w.Activate("seeded", 42, []faults.Spec{spec("http.status", &faults.HTTPStatus{Status: 503}, faults.Match{Class: faults.ClassScan}, faults.When{Probability: &p})})
+		w.Activate("seeded", 42, []faults.Spec{spec("http.status", &faults.HTTPStatus{Status: 503}, faults.Match{Class: profile.ClassScan}, faults.When{Probability: &p})})
 		c := client(t, w, nil, 5*time.Second)
 		var got []int
 		for _, path := range []string{"/echo", "/ClientWebService/client.asmx", "/ClientWebService/client.asmx", "/ClientWebService/client.asmx", "/ClientWebService/client.asmx", "/ClientWebService/client.asmx", "/ClientWebService/client.asmx"} {

@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -210,7 +211,7 @@ func TestProxySwapUnderLoad(t *testing.T) {
 	wg.Go(func() {
 		for n := 0; ctx.Err() == nil; n++ {
 			w.Activate(fmt.Sprint("s", n), int64(n), []faults.Spec{
-				spec("tcp.latency", &faults.TCPLatency{Latency: faults.Duration(time.Millisecond)}, faults.Match{Path: "/none"}, faults.When{}),
+				spec("tcp.latency", &faults.TCPLatency{Latency: profile.Duration(time.Millisecond)}, faults.Match{Path: "/none"}, faults.When{}),
 				spec("http.status", &faults.HTTPStatus{Status: 500}, faults.Match{Host: "nowhere.test"}, faults.When{}),
 			})
 			time.Sleep(time.Millisecond)
@@ -289,7 +290,7 @@ func TestProxyTunnelClientLeavesOriginSilent(t *testing.T) {
 func TestProxyTimedStallIsNotCutAtMaxStall(t *testing.T) {
 	w := proxyWorld(t, Options{MaxStall: 300 * time.Millisecond})
 	o := origin(t, false)
-	activate(t, w, spec("tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseHeaders}, Duration: faults.Duration(100 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}),
+	activate(t, w, spec("tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: profile.PhaseHeaders}, Duration: profile.Duration(100 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}),
 		spec("tcp.bandwidth", &faults.TCPBandwidth{Rate: 64 << 10}, faults.Match{Path: "/blob/*"}, faults.When{}))
 	start := time.Now()
 	resp, err := client(t, w, nil, 10*time.Second).Get(o.URL + "/blob/40000")

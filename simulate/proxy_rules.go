@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -31,7 +32,7 @@ import (
 
 // ruleShape describes a tcp.* rule for the arming decisions.
 type ruleShape struct {
-	phase   faults.Phase // "" for shaping and refuse
+	phase   profile.Phase // "" for shaping and refuse
 	after   int64
 	refuse  bool
 	shaping bool
@@ -51,12 +52,12 @@ func shapeOf(r *faults.Rule) ruleShape {
 // connLevel reports whether a rule acts on a connection before any HTTP
 // request on it.
 func (s ruleShape) connLevel() bool {
-	return s.refuse || s.shaping || s.phase == faults.PhaseConnect || s.phase == faults.PhaseProxy || s.phase == faults.PhaseHandshake
+	return s.refuse || s.shaping || s.phase == profile.PhaseConnect || s.phase == profile.PhaseProxy || s.phase == profile.PhaseHandshake
 }
 
 func keepAccept(r *faults.Rule) bool {
 	s := shapeOf(r)
-	return r.Match == (faults.Match{}) && (s.refuse || s.shaping || s.phase == faults.PhaseConnect)
+	return r.Match == (faults.Match{}) && (s.refuse || s.shaping || s.phase == profile.PhaseConnect)
 }
 
 func keepConnect(r *faults.Rule) bool { return !keepAccept(r) && shapeOf(r).connLevel() }
@@ -93,9 +94,9 @@ func splitPhases(rules []*faults.Rule) phased {
 	for _, r := range rules {
 		a := armed{rule: r, shape: shapeOf(r)}
 		switch a.shape.phase {
-		case faults.PhaseHeaders:
+		case profile.PhaseHeaders:
 			p.headers = append(p.headers, a)
-		case faults.PhaseBody:
+		case profile.PhaseBody:
 			p.body = append(p.body, a)
 		default:
 			p.now = append(p.now, a)
@@ -166,7 +167,7 @@ func (w *World) wrapHTTP(act *Active, ev event, next http.Handler) http.Handler 
 		if !ok {
 			continue
 		}
-		w.fired(ev, rule, faults.PhaseRequest)
+		w.fired(ev, rule, profile.PhaseRequest)
 		inner := h
 		h = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { hook.ServeHTTP(rw, r, inner) })
 	}
@@ -182,9 +183,9 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 	}
 	phase := a.shape.phase
 	if phase == "" {
-		phase = faults.PhaseConnect
+		phase = profile.PhaseConnect
 		if ev.req != 0 {
-			phase = faults.PhaseRequest
+			phase = profile.PhaseRequest
 		}
 	}
 	detail := "armed"
@@ -212,7 +213,7 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 
 // fired journals an http.* or proxy.* rule that was selected (those act at
 // once).
-func (w *World) fired(ev event, r *faults.Rule, phase faults.Phase) {
+func (w *World) fired(ev event, r *faults.Rule, phase profile.Phase) {
 	w.metrics.fired.WithLabelValues(r.Kind).Inc()
 	w.metrics.acted.WithLabelValues(r.Kind).Inc()
 	e := ev.entry(EventFault)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -112,7 +113,7 @@ func TestProxySplicedBodies(t *testing.T) {
 func TestProxySpliceKeepsBodyFaults(t *testing.T) {
 	w := proxyWorld(t, Options{})
 	srv := origin(t, false)
-	activate(t, w, spec("tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 70_000}}, faults.Match{Path: "/blob/*"}, faults.When{}))
+	activate(t, w, spec("tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 70_000}}, faults.Match{Path: "/blob/*"}, faults.When{}))
 	raw := rawProxyConn(t, w)
 	fmt.Fprintf(raw, "GET %s/blob/1000000 HTTP/1.1\r\nHost: %s\r\n\r\n", srv.URL, strings.TrimPrefix(srv.URL, "http://"))
 	br := bufio.NewReader(raw)

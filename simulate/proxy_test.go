@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -221,33 +222,33 @@ func TestProxyTCPFaultsPlain(t *testing.T) {
 				t.Errorf("err = %v, want ECONNRESET", err)
 			}
 		}},
-		{"reset in body after 1000", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 1000}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
+		{"reset in body after 1000", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 1000}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
 			if resp == nil || !isReset(err) || len(body) != 1000 {
 				t.Errorf("got %d body bytes, err %v; want 1000 then ECONNRESET", len(body), err)
 			}
 		}},
-		{"close in body after 1000", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 1000}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
+		{"close in body after 1000", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 1000}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
 			if resp == nil || !errors.Is(err, io.ErrUnexpectedEOF) || len(body) != 1000 || isReset(err) {
 				t.Errorf("got %d body bytes, err %v; want 1000 then unexpected EOF (FIN)", len(body), err)
 			}
 		}},
-		{"close at request", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: faults.PhaseRequest}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
+		{"close at request", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: profile.PhaseRequest}}, func(t *testing.T, resp *http.Response, body []byte, err error, _ time.Duration) {
 			if !errors.Is(err, io.EOF) || isReset(err) {
 				t.Errorf("err = %v, want EOF", err)
 			}
 		}},
-		{"stall in body", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 100}}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
+		{"stall in body", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 100}}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
 			var ne net.Error
 			if resp == nil || len(body) != 100 || !errors.As(err, &ne) || !ne.Timeout() {
 				t.Errorf("got %d bytes, err %v; want 100 then a client timeout", len(body), err)
 			}
 		}},
-		{"stall 200ms then resume", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseHeaders}, Duration: faults.Duration(200 * time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
+		{"stall 200ms then resume", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: profile.PhaseHeaders}, Duration: profile.Duration(200 * time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
 			if err != nil || len(body) != size || took < 200*time.Millisecond {
 				t.Errorf("got %d bytes in %v, err %v; want all after ≥200ms", len(body), took, err)
 			}
 		}},
-		{"latency", "tcp.latency", &faults.TCPLatency{Latency: faults.Duration(150 * time.Millisecond), Jitter: faults.Duration(10 * time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
+		{"latency", "tcp.latency", &faults.TCPLatency{Latency: profile.Duration(150 * time.Millisecond), Jitter: profile.Duration(10 * time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
 			if err != nil || len(body) != size || took < 140*time.Millisecond {
 				t.Errorf("got %d bytes in %v, err %v; want all after ≥140ms", len(body), took, err)
 			}
@@ -257,7 +258,7 @@ func TestProxyTCPFaultsPlain(t *testing.T) {
 				t.Errorf("got %d bytes in %v, err %v; want all in ≥200ms at 256KiB/s", len(body), took, err)
 			}
 		}},
-		{"slice", "tcp.slice", &faults.TCPSlice{Size: 7, Delay: faults.Duration(time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
+		{"slice", "tcp.slice", &faults.TCPSlice{Size: 7, Delay: profile.Duration(time.Millisecond)}, func(t *testing.T, resp *http.Response, body []byte, err error, took time.Duration) {
 			// The answer (status line, headers and some 40 bytes of body,
 			// over 150 bytes) arrives whole, 7 bytes a millisecond.
 			if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(string(body), "GET /echo\n") || took < 20*time.Millisecond {
@@ -306,11 +307,11 @@ func TestProxyTCPFaultsTunnel(t *testing.T) {
 		want  func(err error) bool
 		what  string
 	}{
-		{"reset at proxy", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseProxy}}, isReset, "ECONNRESET"},
-		{"reset at handshake", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseHandshake}}, isReset, "ECONNRESET"},
-		{"close at handshake", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: faults.PhaseHandshake}}, func(err error) bool { return errors.Is(err, io.EOF) && !isReset(err) }, "EOF"},
-		{"reset in the tunnel after 3000", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody, AfterBytes: 3000}}, isReset, "ECONNRESET"},
-		{"stall at proxy", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: faults.PhaseProxy}}, func(err error) bool {
+		{"reset at proxy", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseProxy}}, isReset, "ECONNRESET"},
+		{"reset at handshake", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseHandshake}}, isReset, "ECONNRESET"},
+		{"close at handshake", "tcp.close", &faults.TCPClose{PhaseBound: faults.PhaseBound{At: profile.PhaseHandshake}}, func(err error) bool { return errors.Is(err, io.EOF) && !isReset(err) }, "EOF"},
+		{"reset in the tunnel after 3000", "tcp.reset", &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody, AfterBytes: 3000}}, isReset, "ECONNRESET"},
+		{"stall at proxy", "tcp.stall", &faults.TCPStall{PhaseBound: faults.PhaseBound{At: profile.PhaseProxy}}, func(err error) bool {
 			var ne net.Error
 			return errors.As(err, &ne) && ne.Timeout()
 		}, "timeout"},
@@ -367,7 +368,7 @@ func TestProxyDenyConnect(t *testing.T) {
 func TestProxyLatencyFlushesOnClose(t *testing.T) {
 	w := proxyWorld(t, Options{})
 	o := origin(t, false)
-	activate(t, w, spec("tcp.latency", &faults.TCPLatency{Latency: faults.Duration(50 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}))
+	activate(t, w, spec("tcp.latency", &faults.TCPLatency{Latency: profile.Duration(50 * time.Millisecond)}, faults.Match{Path: "/blob/*"}, faults.When{}))
 	c := client(t, w, nil, 5*time.Second)
 	c.Transport.(*http.Transport).DisableKeepAlives = true
 	for range 3 {

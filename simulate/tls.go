@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -198,7 +199,7 @@ func (hs *handshake) configFor(hello *tls.ClientHelloInfo, base *tls.Config) (*t
 			hs.mu.Unlock()
 			if !errors.Is(err, faults.ErrInjected) {
 				hs.w.journal.Add(Event{Kind: EventError, Service: hs.service, Conn: hs.conn, Client: hs.client, Host: name,
-					Phase: faults.PhaseHandshake, Fault: r.Kind, Rule: r.Index + 1, Detail: err.Error()})
+					Phase: profile.PhaseHandshake, Fault: r.Kind, Rule: r.Index + 1, Detail: err.Error()})
 			}
 			return nil, err
 		}
@@ -218,7 +219,7 @@ func (hs *handshake) ruleFired(r *faults.Rule, name string) {
 	m.fired.WithLabelValues(r.Kind).Inc()
 	m.acted.WithLabelValues(r.Kind).Inc()
 	hs.w.journal.Add(Event{Kind: EventFault, Scenario: hs.act.Name, Service: hs.service, Conn: hs.conn, Client: hs.client, Host: name,
-		Phase: faults.PhaseHandshake, Fault: r.Kind, Rule: r.Index + 1, Detail: params(r.Fault)})
+		Phase: profile.PhaseHandshake, Fault: r.Kind, Rule: r.Index + 1, Detail: params(r.Fault)})
 }
 
 // params renders a fault's parameters for the journal ("" when it has none).
@@ -279,18 +280,18 @@ func (e *tlsEnv) Base() *tls.Config { return e.base }
 // when ""), shaped by profile. A name the lab CA may not issue for falls
 // back to the connection's name: the client sees a name mismatch, as with
 // a real server that does not know the name.
-func (e *tlsEnv) Certificate(host, profile string) (*tls.Certificate, error) {
+func (e *tlsEnv) Certificate(host, certProfile string) (*tls.Certificate, error) {
 	host = normName(host)
 	if host == "" {
 		host = e.hs.host
 	}
-	c, err := e.hs.st.is.leaf(host, profile)
+	c, err := e.hs.st.is.leaf(host, certProfile)
 	if errors.Is(err, ErrNotPermitted) && host != e.hs.host {
-		c, err = e.hs.st.is.leaf(e.hs.host, profile)
+		c, err = e.hs.st.is.leaf(e.hs.host, certProfile)
 	}
 	if err != nil {
 		e.hs.w.journal.Add(Event{Kind: EventError, Service: e.hs.service, Conn: e.hs.conn, Client: e.hs.client, Host: host,
-			Phase: faults.PhaseHandshake, Detail: "certificate: " + err.Error()})
+			Phase: profile.PhaseHandshake, Detail: "certificate: " + err.Error()})
 	}
 	return c, err
 }

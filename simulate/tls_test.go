@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -233,7 +234,7 @@ func TestTLSFaultKindsGoClient(t *testing.T) {
 			}
 			t.Logf("client: %v", err)
 			waitEvent(t, w, since, func(e Event) bool {
-				return e.Kind == EventFault && e.Fault == tc.spec.Kind && e.Phase == faults.PhaseHandshake && e.Rule == 1 && e.Host == host
+				return e.Kind == EventFault && e.Fault == tc.spec.Kind && e.Phase == profile.PhaseHandshake && e.Rule == 1 && e.Host == host
 			})
 		})
 	}
@@ -379,8 +380,8 @@ func TestInterceptWanted(t *testing.T) {
 	activate(t, w,
 		faults.Spec{Kind: "tls.reset", Match: faults.Match{Host: "a.update.microsoft.com"}, Fault: &faults.TLSReset{}},
 		faults.Spec{Kind: "http.status", Match: faults.Match{Host: "b.update.microsoft.com"}, Fault: &faults.HTTPStatus{Status: 503}},
-		faults.Spec{Kind: "tcp.reset", Match: faults.Match{Host: "c.update.microsoft.com", Path: "/x"}, Fault: &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody}}},
-		faults.Spec{Kind: "tcp.reset", Match: faults.Match{Host: "d.update.microsoft.com"}, Fault: &faults.TCPReset{PhaseBound: faults.PhaseBound{At: faults.PhaseBody}}},
+		faults.Spec{Kind: "tcp.reset", Match: faults.Match{Host: "c.update.microsoft.com", Path: "/x"}, Fault: &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody}}},
+		faults.Spec{Kind: "tcp.reset", Match: faults.Match{Host: "d.update.microsoft.com"}, Fault: &faults.TCPReset{PhaseBound: faults.PhaseBound{At: profile.PhaseBody}}},
 	)
 	set := w.Active().Set
 	for host, want := range map[string]bool{

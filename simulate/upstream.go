@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/simulate/wsus"
@@ -140,7 +141,7 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 			return
 		}
 		start := time.Now()
-		t := faults.Target{Host: r.Host, Path: r.URL.Path, Method: r.Method, Class: faults.ClassOf(r.URL.Path)}
+		t := faults.Target{Host: r.Host, Path: r.URL.Path, Method: r.Method, Class: profile.ClassOf(r.Host, r.URL.Path)}
 		act := w.activeForAddr(fc.client)
 		ev := w.beginRequest(svc, "origin", fc, t, act)
 		pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
@@ -161,7 +162,7 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 // those of a plain proxied request but the proxy phase, which only the
 // proxy has.
 func keepOrigin(r *faults.Rule) bool {
-	return keepPlain(r) && shapeOf(r).phase != faults.PhaseProxy
+	return keepPlain(r) && shapeOf(r).phase != profile.PhaseProxy
 }
 
 // internalOrigin is the emulator as the world's own proxy reaches it: the

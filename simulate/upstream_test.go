@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -50,7 +51,7 @@ func TestUpstreamHTTPServesTheEmulator(t *testing.T) {
 	}
 	var req, res int
 	for _, e := range w.Journal().Events(0, nil) {
-		if e.Service == "upstream-http" && e.Kind == EventRequest && e.Class == faults.ClassSelfUpdate {
+		if e.Service == "upstream-http" && e.Kind == EventRequest && e.Class == profile.ClassSelfUpdate {
 			req++
 		}
 		if e.Service == "upstream-http" && e.Kind == EventResponse && e.Status == 200 {
@@ -65,7 +66,7 @@ func TestUpstreamHTTPServesTheEmulator(t *testing.T) {
 func TestUpstreamHTTPFaults(t *testing.T) {
 	w, base := startUpstream(t)
 	w.Activate("t", 1, []faults.Spec{
-		{Kind: "http.status", Match: faults.Match{Class: faults.ClassSelfUpdate}, Fault: &faults.HTTPStatus{Status: 503, Body: "busy"}},
+		{Kind: "http.status", Match: faults.Match{Class: profile.ClassSelfUpdate}, Fault: &faults.HTTPStatus{Status: 503, Body: "busy"}},
 		{Kind: "tcp.reset", Match: faults.Match{Path: "/ClientWebService/*"}, Fault: &faults.TCPReset{}},
 	})
 	resp, body, err := originGet(t, base+"/selfupdate/wuident.cab")

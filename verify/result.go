@@ -7,29 +7,30 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 )
 
 // Result is the outcome of one scenario.
 type Result struct {
-	Scenario   string               `json:"scenario"`
-	Summary    string               `json:"summary,omitempty"`
-	File       string               `json:"file,omitempty"`
-	Faults     []string             `json:"faults"` // "tcp.reset@body", in scenario order
-	Generation string               `json:"generation"`
-	Class      string               `json:"class,omitempty"` // where the session failed (observed)
-	Expected   codes.Code           `json:"expected"`
-	Observed   codes.Code           `json:"observed"`
-	Confidence scenarios.Confidence `json:"confidence,omitempty"`
-	Source     string               `json:"source,omitempty"`
-	RuleSource string               `json:"rule_source,omitempty"` // the client rule that classified the failure
-	Pass       bool                 `json:"pass"`
-	Error      string               `json:"error,omitempty"` // the run itself failed (not the session)
-	Duration   time.Duration        `json:"duration_ns"`
-	Fixes      []FixResult          `json:"fixes,omitempty"`
-	Session    *client.Result       `json:"session,omitempty"`  // the client's full result (observations)
-	Reported   []codes.Code         `json:"reported,omitempty"` // codes real clients reported for this scenario
+	Scenario   string             `json:"scenario"`
+	Summary    string             `json:"summary,omitempty"`
+	File       string             `json:"file,omitempty"`
+	Faults     []string           `json:"faults"` // "tcp.reset@body", in scenario order
+	Generation string             `json:"generation"`
+	Class      string             `json:"class,omitempty"` // where the session failed (observed)
+	Expected   codes.Code         `json:"expected"`
+	Observed   codes.Code         `json:"observed"`
+	Confidence profile.Confidence `json:"confidence,omitempty"`
+	Source     string             `json:"source,omitempty"`
+	RuleSource string             `json:"rule_source,omitempty"` // the client rule that classified the failure
+	Pass       bool               `json:"pass"`
+	Error      string             `json:"error,omitempty"` // the run itself failed (not the session)
+	Duration   time.Duration      `json:"duration_ns"`
+	Fixes      []FixResult        `json:"fixes,omitempty"`
+	Session    *client.Result     `json:"session,omitempty"`  // the client's full result (observations)
+	Reported   []codes.Code       `json:"reported,omitempty"` // codes real clients reported for this scenario
 	// FirstRun, when set, is what a matrix's first run of the scenario
 	// saw before it was run again alone (Matrix): observed code and any
 	// fix that missed its expectation.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/scenarios"
@@ -130,8 +131,8 @@ func startLab(ctx context.Context, o Options) (*lab, error) {
 	return l, nil
 }
 
-// profile returns the scenario's profile with the run's time scale.
-func profile(sc *scenarios.Scenario, o Options) scenarios.Profile {
+// runProfile returns the scenario's profile with the run's time scale.
+func runProfile(sc *scenarios.Scenario, o Options) profile.Profile {
 	p := sc.Profile
 	if o.TimeScale > 0 {
 		ts := o.TimeScale
@@ -148,7 +149,7 @@ func session(ctx context.Context, sc *scenarios.Scenario, o Options) (*lab, *cli
 		return nil, nil, nil, err
 	}
 	l.world.Activate(sc.Name, sc.Seed, sc.Faults)
-	m, err := client.NewMachine(profile(sc, o), l.env)
+	m, err := client.NewMachine(runProfile(sc, o), l.env)
 	if err != nil {
 		l.Close()
 		return nil, nil, nil, err
@@ -266,7 +267,7 @@ func applyFix(l *lab, m *client.Machine, sc *scenarios.Scenario, id string) erro
 			}
 			if st, ok := sp.Fault.(*faults.TCPStall); ok {
 				p, _ := st.BoundPhase()
-				return p == faults.PhaseConnect
+				return p == profile.PhaseConnect
 			}
 			return false
 		})

@@ -31,6 +31,7 @@ import (
 
 	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/observe"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/simulate"
 )
@@ -152,7 +153,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "tcp-reset-mid-body", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigTCPReset, 0x80072EFE, func(f observe.Finding) error {
-			if f.Who != "server" || f.Phase != "body" || f.Bytes != int64(len(head)+512) || f.Class != observe.ClassDownload {
+			if f.Who != "server" || f.Phase != "body" || f.Bytes != int64(len(head)+512) || f.Class != profile.ClassDownload {
 				return fmt.Errorf("who %q phase %q bytes %d class %q, want server body %d download", f.Who, f.Phase, f.Bytes, f.Class, len(head)+512)
 			}
 			return nil
@@ -182,7 +183,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "tcp-fin-mid-body", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigTCPFINMidBody, 0x80072EFE, func(f observe.Finding) error {
-			if f.Who != "server" || f.Phase != "body" || f.Class != observe.ClassScan || !strings.Contains(f.Detail, "100 of 4096") {
+			if f.Who != "server" || f.Phase != "body" || f.Class != profile.ClassScan || !strings.Contains(f.Detail, "100 of 4096") {
 				return fmt.Errorf("who %q phase %q class %q detail %q", f.Who, f.Phase, f.Class, f.Detail)
 			}
 			return nil
@@ -200,7 +201,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "tcp-refused", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigTCPRefused, 0x80072EFD, func(f observe.Finding) error {
-			if f.Who != "server" || f.Phase != "connect" || f.Prediction.Confidence != observe.High {
+			if f.Who != "server" || f.Phase != "connect" || f.Prediction.Confidence != profile.High {
 				return fmt.Errorf("who %q phase %q", f.Who, f.Phase)
 			}
 			return nil
@@ -230,7 +231,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "dns-nxdomain", pcap, observe.AnalyzeOptions{DNSPorts: []int{port}})
 		expect(t, an, observe.SigDNSNXDomain, 0x8024402C, func(f observe.Finding) error {
-			if f.Host != "fe2.update.microsoft.com" || f.Phase != "resolve" || f.Class != observe.ClassScan || f.Prediction.Confidence != observe.High {
+			if f.Host != "fe2.update.microsoft.com" || f.Phase != "resolve" || f.Class != profile.ClassScan || f.Prediction.Confidence != profile.High {
 				return fmt.Errorf("host %q phase %q class %q", f.Host, f.Phase, f.Class)
 			}
 			return nil
@@ -253,7 +254,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "tls-alert", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigTLSAlert, 0x80072F8F, func(f observe.Finding) error {
-			if f.Who != "server" || !strings.Contains(f.Detail, "protocol_version (70)") || f.Host != "fe3.delivery.mp.microsoft.com" || f.Class != observe.ClassScan {
+			if f.Who != "server" || !strings.Contains(f.Detail, "protocol_version (70)") || f.Host != "fe3.delivery.mp.microsoft.com" || f.Class != profile.ClassScan {
 				return fmt.Errorf("who %q detail %q host %q", f.Who, f.Detail, f.Host)
 			}
 			return nil
@@ -286,7 +287,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "tls-reset", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigTLSReset, 0x80072EFE, func(f observe.Finding) error {
-			if f.Who != "server" || f.Phase != "handshake" || f.Class != observe.ClassRedirector {
+			if f.Who != "server" || f.Phase != "handshake" || f.Class != profile.ClassRedirector {
 				return fmt.Errorf("who %q phase %q class %q", f.Who, f.Phase, f.Class)
 			}
 			return nil
@@ -322,7 +323,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 
 	t.Run("proxy-407", func(t *testing.T) {
 		ln, port := listen(t)
-		fault := &faults.ProxyAuth{Schemes: []string{"basic"}, Users: []faults.Credential{{User: "lab", Password: "secret"}}}
+		fault := &faults.ProxyAuth{Schemes: []string{"basic"}, Users: []profile.Credential{{User: "lab", Password: "secret"}}}
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fault.ServeProxy(w, r, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 		})}
@@ -342,7 +343,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "proxy-407", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigProxyAuth, 0x8024401B, func(f observe.Finding) error {
-			if f.Status != 407 || f.Phase != "proxy" || f.Host != "wsus.lab.test:8530" || f.Class != observe.ClassScan || !strings.Contains(f.Detail, "Basic") {
+			if f.Status != 407 || f.Phase != "proxy" || f.Host != "wsus.lab.test:8530" || f.Class != profile.ClassScan || !strings.Contains(f.Detail, "Basic") {
 				return fmt.Errorf("status %d phase %q host %q class %q detail %q", f.Status, f.Phase, f.Host, f.Class, f.Detail)
 			}
 			return nil
@@ -377,7 +378,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 		})
 		an := analyze(t, "http-503-malformed", pcap, observe.AnalyzeOptions{})
 		expect(t, an, observe.SigHTTPStatus, 0x80244022, func(f observe.Finding) error {
-			if f.Status != 503 || f.Class != observe.ClassSelfUpdate {
+			if f.Status != 503 || f.Class != profile.ClassSelfUpdate {
 				return fmt.Errorf("status %d class %q", f.Status, f.Class)
 			}
 			return nil
@@ -397,7 +398,7 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 			if _, err := readRequest(c); err != nil {
 				return
 			}
-			fc := (&faults.TCPStall{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head))}, Duration: faults.Duration(1500 * time.Millisecond)}).WrapConn(c, func(string) {})
+			fc := (&faults.TCPStall{PhaseBound: faults.PhaseBound{AfterBytes: int64(len(head))}, Duration: profile.Duration(1500 * time.Millisecond)}).WrapConn(c, func(string) {})
 			fc.Write([]byte(head + strings.Repeat("x", 1000)))
 		})
 		pcap := capture(t, []int{port}, func() {

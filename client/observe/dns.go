@@ -9,6 +9,7 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // DNSQuery is one DNS question and what became of it.
@@ -133,7 +134,7 @@ func (d *dnsTracker) finish(end time.Time) {
 				detail = fmt.Sprintf("%s %s answered NOERROR with no records (NODATA) by %s", q.Name, q.Type, q.Server)
 			}
 		}
-		c := ClassOf(q.Name, "")
+		c := profile.ClassOf(q.Name, "")
 		d.findings = append(d.findings, Finding{
 			Time: ts, Signature: sig, Phase: "resolve", Host: q.Name, Class: c, Detail: detail,
 			Who: map[bool]string{true: "server", false: ""}[q.Answered], Prediction: Predict(sig, c, 0, "resolve"),

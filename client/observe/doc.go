@@ -30,6 +30,6 @@
 // The package imports neither simulate nor faults: like a real client it
 // sees only what the wire and the logs show. The journal's JSON is read
 // into this package's own JournalEvent. Request classes, confidences and
-// the HTTP status → code table are the emulated client's (client.Class,
+// the HTTP status → code table are the emulated client's (profile.Class,
 // client.StatusCode), so predictions and observations use one mapping.
 package observe

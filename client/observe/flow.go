@@ -9,6 +9,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Flow is one TCP connection of a capture.
@@ -212,7 +213,7 @@ func (f *Flow) stall(ts time.Time, gap time.Duration, nextWho string, tcp *layer
 	f.Events = append(f.Events, ev)
 }
 
-// phase says where the flow stands now, in faults.Phase words.
+// phase says where the flow stands now, in profile.Phase words.
 func (f *Flow) phase() string {
 	if f.SYNs > 0 && !f.SYNACK {
 		return "connect"
@@ -344,12 +345,12 @@ func (f *Flow) finish(captureEnd time.Time) {
 		f.Protocol = "opaque"
 	}
 	host, path := f.hostPath()
-	class := ClassOf(host, path)
+	class := profile.ClassOf(host, path)
 	add := func(ts time.Time, sig Signature, who, phase string, bytes int64, status int, detail string, ex *Exchange) {
 		fd := Finding{Time: ts, Signature: sig, Flow: f.ID, Who: who, Phase: phase, Bytes: bytes, Host: host, Path: path, Class: class, Status: status, Detail: detail}
 		if ex != nil {
 			fd.Host, fd.Path = firstNonEmpty(ex.Host, host), ex.Path
-			fd.Class = ClassOf(fd.Host, fd.Path)
+			fd.Class = profile.ClassOf(fd.Host, fd.Path)
 		}
 		fd.Prediction = Predict(sig, fd.Class, status, phase)
 		f.Findings = append(f.Findings, fd)
@@ -409,7 +410,7 @@ func (f *Flow) finish(captureEnd time.Time) {
 			add(clientClose.Time, SigTLSClientAlert, "client", "handshake", clientClose.ServerBytes, 0,
 				"the client ended the TLS 1.3 handshake after one encrypted record (an alert, description encrypted): it rejected the server", nil)
 			if p := f.Findings[len(f.Findings)-1].Prediction; p != nil {
-				p.Confidence = Medium // the alert itself is not readable
+				p.Confidence = profile.Medium // the alert itself is not readable
 			}
 		}
 		if t.CertRequest {

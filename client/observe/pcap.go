@@ -14,6 +14,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/gopacket/gopacket/reassembly"
+	"github.com/wufault/wufault/client/profile"
 )
 
 // AnalyzeOptions tune Analyze.
@@ -56,18 +57,18 @@ type Finding struct {
 	// Who sent the packet that makes the signature: "server", "client",
 	// or "" (a missing answer).
 	Who string `json:"who,omitempty"`
-	// Phase is where it hit, in the words of faults.Phase: resolve,
+	// Phase is where it hit, in the words of profile.Phase: resolve,
 	// connect, proxy, handshake, request, headers, body (or idle, between
 	// two exchanges on a kept-alive connection).
 	Phase string `json:"phase,omitempty"`
 	// Bytes is what the server had sent on the flow when it happened.
-	Bytes      int64       `json:"bytes"`
-	Host       string      `json:"host,omitempty"`
-	Path       string      `json:"path,omitempty"`
-	Class      Class       `json:"class,omitempty"`
-	Status     int         `json:"status,omitempty"`
-	Detail     string      `json:"detail"`
-	Prediction *Prediction `json:"prediction,omitempty"`
+	Bytes      int64         `json:"bytes"`
+	Host       string        `json:"host,omitempty"`
+	Path       string        `json:"path,omitempty"`
+	Class      profile.Class `json:"class,omitempty"`
+	Status     int           `json:"status,omitempty"`
+	Detail     string        `json:"detail"`
+	Prediction *Prediction   `json:"prediction,omitempty"`
 }
 
 // ErrNotACapture is wrapped by Analyze's error when the input is neither

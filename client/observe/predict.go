@@ -2,25 +2,10 @@ package observe
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/scenarios"
-)
-
-// Confidence grades a signature→code mapping, with the words of
-// reference/wu-codes.md section 4: the scenarios' and the emulated
-// client's own type.
-type Confidence = scenarios.Confidence
-
-// Confidences, strongest first.
-const (
-	High       Confidence = "high"
-	MediumHigh Confidence = "medium-high"
-	Medium     Confidence = "medium"
-	MediumLow  Confidence = "medium-low"
-	Low        Confidence = "low"
 )
 
 // Signature names what the wire showed, independent of any fault that was
@@ -53,24 +38,12 @@ const (
 	SigProxyDenied      Signature = "proxy.deny_connect"      // CONNECT answered with another failure status
 )
 
-// Class is what the client was doing, guessed from the path or host name
-// (ClassOf): the emulated client's classes, or "" when unknown.
-type Class = client.Class
-
-// Classes.
-const (
-	ClassScan       = client.ClassScan
-	ClassSelfUpdate = client.ClassSelfUpdate
-	ClassRedirector = client.ClassRedirector
-	ClassDownload   = client.ClassDownload
-)
-
 // Prediction is the Windows Update code a signature predicts, with the
 // reference row, its source tags and its confidence.
 type Prediction struct {
-	Code       codes.Code `json:"code"`
-	Name       string     `json:"name,omitempty"`
-	Confidence Confidence `json:"confidence"`
+	Code       codes.Code         `json:"code"`
+	Name       string             `json:"name,omitempty"`
+	Confidence profile.Confidence `json:"confidence"`
 	// Source holds the reference's evidence tags ("[L-WINHTTPERR] 12029").
 	Source string `json:"source"`
 	// Row is the reference row: "section 4 #6", "section 3.2".
@@ -93,7 +66,7 @@ func (p Prediction) String() string {
 	return s
 }
 
-func pred(c codes.Code, conf Confidence, row, source string, alt ...AltCode) *Prediction {
+func pred(c codes.Code, conf profile.Confidence, row, source string, alt ...AltCode) *Prediction {
 	p := &Prediction{Code: c, Confidence: conf, Row: row, Source: source, Alt: alt}
 	if in, ok := codes.Lookup(c); ok {
 		p.Name = in.Name
@@ -107,61 +80,61 @@ func pred(c codes.Code, conf Confidence, row, source string, alt ...AltCode) *Pr
 // SigProxyAuth and SigProxyDenied; phase is where a stall or reset hit
 // ("request", "headers", "body"). It returns nil for signatures that
 // predict nothing (a client's own reset).
-func Predict(sig Signature, c Class, status int, phase string) *Prediction {
-	download := c == ClassDownload
+func Predict(sig Signature, c profile.Class, status int, phase string) *Prediction {
+	download := c == profile.ClassDownload
 	switch sig {
 	case SigDNSNXDomain, SigDNSServFail, SigDNSRefused, SigDNSOther, SigDNSNoData, SigDNSNoAnswer:
 		// The resolver fails and WinHTTP raises 12007: WUA's WinHTTP path
 		// translates it, a BITS job reports it raw (client.WUACode, Code).
 		r := dnsRows[sig]
 		if download {
-			return pred(client.WinHTTPNameNotResolved.Code(), Low, r.row, r.jobSource)
+			return pred(client.WinHTTPNameNotResolved.Code(), profile.Low, r.row, r.jobSource)
 		}
 		return pred(client.WinHTTPNameNotResolved.WUACode(), r.conf, r.row, r.source, r.alt)
 	case SigTCPRefused:
-		return pred(0x80072EFD, High, "section 4 #4", "[L-WINHTTPERR] 12029; [L-DLERR]")
+		return pred(0x80072EFD, profile.High, "section 4 #4", "[L-WINHTTPERR] 12029; [L-DLERR]")
 	case SigTCPSYNTimeout:
-		return pred(0x80072EE2, Medium, "section 4 #5", "[L-WINHTTPERR] 12002; [AK]",
+		return pred(0x80072EE2, profile.Medium, "section 4 #5", "[L-WINHTTPERR] 12002; [AK]",
 			AltCode{0x80072EFD, "possible instead"}, AltCode{0x80D02002, "download via DO, after the no-progress window"})
 	case SigTCPReset:
-		return pred(0x80072EFE, MediumHigh, "section 4 #6", "[L-WINHTTPERR] 12030")
+		return pred(0x80072EFE, profile.MediumHigh, "section 4 #6", "[L-WINHTTPERR] 12030")
 	case SigTCPFINMidBody:
-		return pred(0x80072EFE, Medium, "section 4 #7 (a)(b)", "inferred from 12030 semantics")
+		return pred(0x80072EFE, profile.Medium, "section 4 #7 (a)(b)", "inferred from 12030 semantics")
 	case SigTCPFINNoResponse:
-		return pred(0x80072EFE, Medium, "section 4 #6", "[L-WINHTTPERR] 12030 (\"terminated by the server\")")
+		return pred(0x80072EFE, profile.Medium, "section 4 #6", "[L-WINHTTPERR] 12030 (\"terminated by the server\")")
 	case SigStall:
 		if download {
-			return pred(0x80D02002, MediumLow, "section 4 #8/#9", "[L-DO]; BITS retries instead",
+			return pred(0x80D02002, profile.MediumLow, "section 4 #8/#9", "[L-DO]; BITS retries instead",
 				AltCode{0x80072EE2, "BITS job (transient, retried)"})
 		}
 		row := "section 4 #9"
 		if phase == "body" || phase == "headers" {
 			row = "section 4 #8"
 		}
-		return pred(0x80072EE2, Medium, row, "[L-TIMEOUTS] [AK]; [CM-401C]",
+		return pred(0x80072EE2, profile.Medium, row, "[L-TIMEOUTS] [AK]; [CM-401C]",
 			AltCode{0x8024401C, "Windows 10+ talking SOAP to WSUS (NWS timeout)"})
 	case SigTLSReset:
-		return pred(0x80072EFE, High, "section 4 #10", "[L-2EFE] [L-DLERR] [LU8]")
+		return pred(0x80072EFE, profile.High, "section 4 #10", "[L-2EFE] [L-DLERR] [LU8]")
 	case SigTLSAlert:
-		return pred(0x80072F8F, Medium, "section 4 #11", "[L-2EFE] [L-WUCOMMON]; which of 12030/12175 inferred",
+		return pred(0x80072F8F, profile.Medium, "section 4 #11", "[L-2EFE] [L-WUCOMMON]; which of 12030/12175 inferred",
 			AltCode{0x80072EFE, "if the server aborts the TCP connection instead"})
 	case SigTLSClientAlert:
-		return pred(0x80072F8F, High, "section 4 #12-#16", "[H] (WinHTTP C API folds certificate errors into 12175) [L-2F8F]")
+		return pred(0x80072F8F, profile.High, "section 4 #12-#16", "[H] (WinHTTP C API folds certificate errors into 12175) [L-2F8F]")
 	case SigTLSCertRequest:
-		return pred(0x80072F0C, High, "section 4 #17", "[L-SCAN]")
+		return pred(0x80072F0C, profile.High, "section 4 #17", "[L-SCAN]")
 	case SigProxyAuth:
 		if download {
-			return pred(0x80190197, Low, "section 4 #18", "[L-BITS]; inferred",
+			return pred(0x80190197, profile.Low, "section 4 #18", "[L-BITS]; inferred",
 				AltCode{0x8024401B, "update level (probably)"})
 		}
-		return pred(0x8024401B, High, "section 4 #18", "[L-WUCOMMON] [L-SCAN] [KTC]",
+		return pred(0x8024401B, profile.High, "section 4 #18", "[L-WUCOMMON] [L-SCAN] [KTC]",
 			AltCode{0x80072EEF, "a failing NTLM/Negotiate exchange [KB902093]"}, AltCode{0x8024401C, "one Windows 10+ report [ALI]"})
 	case SigProxyDenied:
 		c, ok := client.StatusCode(status)
 		if !ok {
 			c = 0x8024402B
 		}
-		return pred(c, Low, "section 4 #20", "inferred; [L-SCAN]",
+		return pred(c, profile.Low, "section 4 #20", "inferred; [L-SCAN]",
 			AltCode{0x80072EFD, "if WinHTTP does not hand the proxy status to WUA"})
 	case SigHTTPStatus:
 		c, ok := client.StatusCode(status)
@@ -169,15 +142,15 @@ func Predict(sig Signature, c Class, status int, phase string) *Prediction {
 			return nil
 		}
 		if download {
-			return pred(client.BITSStatusCode(status), Medium, "section 4 #21", "[L-BITS] [GG]",
+			return pred(client.BITSStatusCode(status), profile.Medium, "section 4 #21", "[L-BITS] [GG]",
 				AltCode{c, "update level (observed for 404 [GG])"})
 		}
 		return pred(c, client.StatusConfidence(status), "section 3.2 / 4 #21", "[H] [L-WUANET]")
 	case SigHTTPSOAPFault:
-		return pred(0x80244007, Medium, "section 3.2 (SOAP faults)", "[L-4007]",
+		return pred(0x80244007, profile.Medium, "section 3.2 (SOAP faults)", "[L-4007]",
 			AltCode{0x8024400E, "legacy client, soap error code 400 (Server)"}, AltCode{0x8024400D, "legacy client, soap error code 300 (Client)"})
 	case SigHTTPMalformed:
-		return pred(0x80072F78, High, "section 4 #22", "[LU76] [ES1] [L-WINHTTPERR] 12152")
+		return pred(0x80072F78, profile.High, "section 4 #22", "[LU76] [ES1] [L-WINHTTPERR] 12152")
 	}
 	return nil
 }
@@ -185,50 +158,19 @@ func Predict(sig Signature, c Class, status int, phase string) *Prediction {
 // dnsRow is one of section 4's rows 1-3, the DNS failures.
 type dnsRow struct {
 	row       string
-	conf      Confidence
+	conf      profile.Confidence
 	source    string
 	jobSource string
 	alt       AltCode
 }
 
 var (
-	dnsNXDomain = dnsRow{"section 4 #1", High, "[H] [L-402C] [TW-402C]", "inferred (BITS job error); DO unverified",
+	dnsNXDomain = dnsRow{"section 4 #1", profile.High, "[H] [L-402C] [TW-402C]", "inferred (BITS job error); DO unverified",
 		AltCode{0x80072EE7, "download path (BITS job)"}}
-	dnsFailure = dnsRow{"section 4 #2", Medium, "inferred (the OS resolver fails → WinHTTP 12007)", "inferred",
+	dnsFailure = dnsRow{"section 4 #2", profile.Medium, "inferred (the OS resolver fails → WinHTTP 12007)", "inferred",
 		AltCode{0x80072EE7, "download path (BITS job)"}}
-	dnsNoAnswer = dnsRow{"section 4 #3", MediumLow, "[L-TIMEOUTS]; inferred", "inferred",
+	dnsNoAnswer = dnsRow{"section 4 #3", profile.MediumLow, "[L-TIMEOUTS]; inferred", "inferred",
 		AltCode{0x80072EE2, "if WUA sets a resolve timeout (unknown)"}}
 	dnsRows = map[Signature]dnsRow{SigDNSNXDomain: dnsNXDomain, SigDNSServFail: dnsFailure, SigDNSRefused: dnsFailure,
 		SigDNSOther: dnsFailure, SigDNSNoData: dnsNoAnswer, SigDNSNoAnswer: dnsNoAnswer}
 )
-
-// ClassOf guesses the request class from a URL path and a host name, the
-// way reference section 6 lays out the endpoints. Either may be empty.
-func ClassOf(host, path string) Class {
-	p := strings.ToLower(path)
-	h := strings.ToLower(strings.TrimSuffix(host, "."))
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
-	}
-	switch {
-	case strings.Contains(p, "wuident.cab") || strings.Contains(p, "/selfupdate/"):
-		return ClassSelfUpdate
-	case strings.Contains(p, "wuredir.cab") || strings.HasPrefix(p, "/sls/") || strings.HasPrefix(h, "sls.") || strings.HasPrefix(h, "slscr."):
-		return ClassRedirector
-	case strings.Contains(p, ".asmx") || strings.Contains(p, "clientwebservice") || strings.Contains(p, "simpleauthwebservice") || strings.Contains(p, "reportingwebservice"):
-		return ClassScan
-	case strings.HasPrefix(p, "/content/") || strings.Contains(p, "/msdownload/") || strings.Contains(p, "/filestreamingservice/") ||
-		strings.HasSuffix(p, ".cab") || strings.HasSuffix(p, ".psf") || strings.HasSuffix(p, ".esd") || strings.HasSuffix(p, ".exe") || strings.HasSuffix(p, ".msu"):
-		return ClassDownload
-	}
-	if p != "" {
-		return ""
-	}
-	switch {
-	case strings.HasPrefix(h, "fe3") || strings.HasPrefix(h, "fe2") || h == "update.microsoft.com" || h == "www.update.microsoft.com":
-		return ClassScan
-	case strings.Contains(h, "download.windowsupdate.com") || strings.Contains(h, "dl.delivery.mp.microsoft.com"):
-		return ClassDownload
-	}
-	return ""
-}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wufault/wufault/client/observe"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -12,29 +13,29 @@ import (
 func TestPredict(t *testing.T) {
 	cases := []struct {
 		sig    observe.Signature
-		class  observe.Class
+		class  profile.Class
 		status int
 		code   codes.Code // 0: no prediction
-		conf   observe.Confidence
+		conf   profile.Confidence
 		row    string
 		alt    codes.Code // the first alternative, 0: none
 	}{
-		{observe.SigDNSNXDomain, observe.ClassSelfUpdate, 0, 0x8024402C, observe.High, "section 4 #1", 0x80072EE7},
-		{observe.SigDNSNXDomain, observe.ClassDownload, 0, 0x80072EE7, observe.Low, "section 4 #1", 0},
-		{observe.SigDNSServFail, observe.ClassScan, 0, 0x8024402C, observe.Medium, "section 4 #2", 0x80072EE7},
-		{observe.SigDNSRefused, observe.ClassDownload, 0, 0x80072EE7, observe.Low, "section 4 #2", 0},
-		{observe.SigDNSNoAnswer, observe.ClassScan, 0, 0x8024402C, observe.MediumLow, "section 4 #3", 0x80072EE2},
-		{observe.SigDNSNoData, observe.ClassDownload, 0, 0x80072EE7, observe.Low, "section 4 #3", 0},
-		{observe.SigTCPRefused, observe.ClassScan, 0, 0x80072EFD, observe.High, "section 4 #4", 0},
-		{observe.SigTCPReset, observe.ClassScan, 0, 0x80072EFE, observe.MediumHigh, "section 4 #6", 0},
-		{observe.SigStall, observe.ClassDownload, 0, 0x80D02002, observe.MediumLow, "section 4 #8/#9", 0x80072EE2},
-		{observe.SigHTTPStatus, observe.ClassScan, 503, 0x80244022, observe.High, "section 3.2 / 4 #21", 0},
-		{observe.SigHTTPStatus, observe.ClassScan, 405, 0x8024401A, observe.Medium, "section 3.2 / 4 #21", 0},
-		{observe.SigHTTPStatus, observe.ClassDownload, 404, 0x80190194, observe.Medium, "section 4 #21", 0x80244019},
-		{observe.SigHTTPStatus, observe.ClassScan, 200, 0, "", "", 0},
-		{observe.SigProxyDenied, observe.ClassScan, 403, 0x80244018, observe.Low, "section 4 #20", 0x80072EFD},
-		{observe.SigProxyAuth, observe.ClassScan, 407, 0x8024401B, observe.High, "section 4 #18", 0x80072EEF},
-		{observe.SigTCPClientReset, observe.ClassScan, 0, 0, "", "", 0},
+		{observe.SigDNSNXDomain, profile.ClassSelfUpdate, 0, 0x8024402C, profile.High, "section 4 #1", 0x80072EE7},
+		{observe.SigDNSNXDomain, profile.ClassDownload, 0, 0x80072EE7, profile.Low, "section 4 #1", 0},
+		{observe.SigDNSServFail, profile.ClassScan, 0, 0x8024402C, profile.Medium, "section 4 #2", 0x80072EE7},
+		{observe.SigDNSRefused, profile.ClassDownload, 0, 0x80072EE7, profile.Low, "section 4 #2", 0},
+		{observe.SigDNSNoAnswer, profile.ClassScan, 0, 0x8024402C, profile.MediumLow, "section 4 #3", 0x80072EE2},
+		{observe.SigDNSNoData, profile.ClassDownload, 0, 0x80072EE7, profile.Low, "section 4 #3", 0},
+		{observe.SigTCPRefused, profile.ClassScan, 0, 0x80072EFD, profile.High, "section 4 #4", 0},
+		{observe.SigTCPReset, profile.ClassScan, 0, 0x80072EFE, profile.MediumHigh, "section 4 #6", 0},
+		{observe.SigStall, profile.ClassDownload, 0, 0x80D02002, profile.MediumLow, "section 4 #8/#9", 0x80072EE2},
+		{observe.SigHTTPStatus, profile.ClassScan, 503, 0x80244022, profile.High, "section 3.2 / 4 #21", 0},
+		{observe.SigHTTPStatus, profile.ClassScan, 405, 0x8024401A, profile.Medium, "section 3.2 / 4 #21", 0},
+		{observe.SigHTTPStatus, profile.ClassDownload, 404, 0x80190194, profile.Medium, "section 4 #21", 0x80244019},
+		{observe.SigHTTPStatus, profile.ClassScan, 200, 0, "", "", 0},
+		{observe.SigProxyDenied, profile.ClassScan, 403, 0x80244018, profile.Low, "section 4 #20", 0x80072EFD},
+		{observe.SigProxyAuth, profile.ClassScan, 407, 0x8024401B, profile.High, "section 4 #18", 0x80072EEF},
+		{observe.SigTCPClientReset, profile.ClassScan, 0, 0, "", "", 0},
 	}
 	for _, c := range cases {
 		p := observe.Predict(c.sig, c.class, c.status, "body")

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
-	"github.com/wufault/wufault/client/observe"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -47,9 +47,9 @@ type ProbeOptions struct {
 
 // ProbeResult is what the real WinHTTP reported for one endpoint.
 type ProbeResult struct {
-	URL   string       `json:"url"`
-	Class client.Class `json:"class,omitempty"`
-	Role  client.Role  `json:"role,omitempty"`
+	URL   string        `json:"url"`
+	Class profile.Class `json:"class,omitempty"`
+	Role  client.Role   `json:"role,omitempty"`
 	// Proxy is how the request went: "system: <WinHTTP proxy>" or
 	// "system: direct", "named: host:port", "direct".
 	Proxy string `json:"proxy"`
@@ -334,7 +334,7 @@ func Targets(urls []string, wsus string) ([]client.Endpoint, error) {
 	if len(urls) > 0 {
 		var eps []client.Endpoint
 		for _, u := range urls {
-			eps = append(eps, client.Endpoint{URL: u, Class: observe.ClassOf("", pathOf(u)), Role: client.RoleHost})
+			eps = append(eps, client.Endpoint{URL: u, Class: profile.ClassOf("", pathOf(u)), Role: client.RoleHost})
 		}
 		return eps, nil
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 )
 
@@ -150,8 +151,9 @@ func TestTargets(t *testing.T) {
 	if err != nil || len(eps) == 0 || !strings.HasPrefix(eps[0].URL, "http://wsus.lab.test:8530/") {
 		t.Errorf("wsus: %+v, %v", eps, err)
 	}
-	eps, _ = Targets([]string{"http://127.0.0.1:1/selfupdate/wuident.cab", "http://127.0.0.1:1/x"}, "ignored")
-	if len(eps) != 2 || eps[0].Class != client.ClassSelfUpdate || eps[1].Class != "" {
+	// profile.ClassOf classes them: any path but / is content.
+	eps, _ = Targets([]string{"http://127.0.0.1:1/selfupdate/wuident.cab", "http://127.0.0.1:1/x", "http://127.0.0.1:1/"}, "ignored")
+	if len(eps) != 3 || eps[0].Class != profile.ClassSelfUpdate || eps[1].Class != profile.ClassDownload || eps[2].Class != "" {
 		t.Errorf("urls: %+v", eps)
 	}
 	if m, h, b := requestShape(client.RoleScan); m != "POST" || !strings.Contains(string(b), "<GetConfig") ||

@@ -78,7 +78,7 @@ func (w *World) startControl(addr string) (service, error) {
 	route("GET /journal", http.HandlerFunc(c.getJournal))
 	route("GET /journal/stream", http.HandlerFunc(c.streamJournal))
 	route("POST /reports", http.HandlerFunc(c.postReports)) // control_report.go
-	route("GET /clients", http.HandlerFunc(c.getClients))  // control_clients.go
+	route("GET /clients", http.HandlerFunc(c.getClients))   // control_clients.go
 	route("PUT /clients/{cidr}/scenario", http.HandlerFunc(c.putClient))
 	route("DELETE /clients/{cidr}", http.HandlerFunc(c.deleteClient))
 	route("DELETE /clients/{cidr}/scenario", http.HandlerFunc(c.deleteClient))

@@ -105,8 +105,8 @@ type World struct {
 	log     *slog.Logger
 	journal *Journal
 	metrics *worldMetrics
-	tls     tlsLazy // the lab CA and issuer, from first use (tls.go)
-	fleet   *fleet // the default scenario and the per-client ones (fleet.go)
+	tls     tlsLazy         // the lab CA and issuer, from first use (tls.go)
+	fleet   *fleet          // the default scenario and the per-client ones (fleet.go)
 	ctx     context.Context // ends at Close; bounds stalls and delays
 	cancel  context.CancelFunc
 

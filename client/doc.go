@@ -32,8 +32,9 @@
 // (FlushDNS, RestartServices, SetWinHTTPProxy, ImportIEProxy,
 // ResetWinHTTPProxy, SetProxyCredentials, EnableNegotiate, SetDNS,
 // UsePublicDNS, RemoveHostsOverride, TrustLabCA,
-// EnableTLS12Ciphers, RaiseTimeouts, FixClock); ApplyFix applies one by
-// its catalog id. Run runs one session and returns a Result.
+// EnableTLS12Ciphers, RaiseTimeouts, FixClock); the fix table of package
+// verify maps each catalog id to them. Run runs one session and returns a
+// Result.
 //
 // # Transport
 //

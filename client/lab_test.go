@@ -77,9 +77,7 @@ func TestLabHTTPS(t *testing.T) {
 			if r.Failed.Rule != "cert-untrusted > winhttp-raw" {
 				t.Errorf("rule %s", r.Failed.Rule)
 			}
-			if err := m.ApplyFix("trust-lab-ca"); err != nil {
-				t.Fatal(err)
-			}
+			m.TrustLabCA()
 			r = run(t, m)
 			wantCode(t, r, "0x00000000")
 			if r.Downloaded == 0 {

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -283,49 +282,4 @@ func (m *Machine) FixClock() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.cfg.ClockOffset = 0
-}
-
-// ErrWorldFix is returned by ApplyFix for fixes that change the world, not
-// the client.
-var ErrWorldFix = errors.New("the fix changes the world, not the client")
-
-// ApplyFix applies the client-side effect of a fix of the scenarios
-// catalog by id. retry-later and sfc-dism change nothing here (nil);
-// reset-wu-components and re-register-wups2 stop and start wuauserv, so
-// they restart the service; world fixes return ErrWorldFix.
-func (m *Machine) ApplyFix(id string) error {
-	switch id {
-	case "flush-dns":
-		m.FlushDNS()
-	case "restart-wu-services", "reset-wu-components", "re-register-wups2":
-		m.RestartServices()
-	case "set-winhttp-proxy":
-		return m.SetWinHTTPProxy("lab")
-	case "import-ie-proxy":
-		m.ImportIEProxy()
-	case "reset-winhttp-proxy":
-		m.ResetWinHTTPProxy()
-	case "provide-proxy-credentials":
-		return errors.New("provide-proxy-credentials needs the user: call SetProxyCredentials")
-	case "enable-negotiate":
-		m.EnableNegotiate()
-	case "use-public-dns":
-		return m.UsePublicDNS()
-	case "remove-hosts-override":
-		m.RemoveHostsOverride()
-	case "trust-lab-ca", "install-root-certs":
-		m.TrustLabCA()
-	case "enable-tls12-ciphers":
-		m.EnableTLS12Ciphers()
-	case "raise-timeouts":
-		m.RaiseTimeouts()
-	case "fix-clock":
-		m.FixClock()
-	case "retry-later", "sfc-dism":
-	case "open-firewall", "allow-range-requests":
-		return ErrWorldFix
-	default:
-		return fmt.Errorf("unknown fix %q", id)
-	}
-	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
@@ -148,12 +147,8 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 	t.Run("import-ie-proxy", func(t *testing.T) {
 		m := newMachine(t, profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x80072EFD")
-		if err := m.ApplyFix("import-ie-proxy"); err != nil {
-			t.Fatal(err)
-		}
-		if err := m.ApplyFix("restart-wu-services"); err != nil {
-			t.Fatal(err)
-		}
+		m.ImportIEProxy()
+		m.RestartServices()
 		wantCode(t, run(t, m), "0x00000000")
 	})
 }
@@ -215,9 +210,7 @@ func TestFixes(t *testing.T) {
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.FlushDNS() // no help: hosts entries are not cache entries
 		wantCode(t, run(t, m), "0x80072EFD")
-		if err := m.ApplyFix("remove-hosts-override"); err != nil {
-			t.Fatal(err)
-		}
+		m.RemoveHostsOverride()
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("use-public-dns", func(t *testing.T) {
@@ -225,7 +218,7 @@ func TestFixes(t *testing.T) {
 		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
 		m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
 		wantCode(t, run(t, m), "0x8024402C")
-		if err := m.ApplyFix("use-public-dns"); err != nil {
+		if err := m.UsePublicDNS(); err != nil {
 			t.Fatal(err)
 		}
 		wantCode(t, run(t, m), "0x00000000")
@@ -250,9 +243,7 @@ func TestFixes(t *testing.T) {
 		p := profile.Profile{AuthSchemes: []string{"basic"}, ProxyCredentials: &profile.Credential{User: `LAB\alice`, Password: "pw"}, Timeouts: patient()}
 		m := newMachine(t, p, lw.env)
 		wantCode(t, run(t, m), "0x8024401B")
-		if err := m.ApplyFix("enable-negotiate"); err != nil {
-			t.Fatal(err)
-		}
+		m.EnableNegotiate()
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("raise-timeouts", func(t *testing.T) {
@@ -260,28 +251,7 @@ func TestFixes(t *testing.T) {
 		lw.w.Activate("slow", 1, loadFaults(t, "- {kind: tcp.latency, latency: 1500ms, match: {path: /ClientWebService/*}, when: {first: 2}}"))
 		m := newMachine(t, profile.Profile{Timeouts: brisk()}, lw.env)
 		wantCode(t, run(t, m), "0x8024401C")
-		if err := m.ApplyFix("raise-timeouts"); err != nil {
-			t.Fatal(err)
-		}
+		m.RaiseTimeouts()
 		wantCode(t, run(t, m), "0x00000000")
-	})
-	t.Run("no client effect", func(t *testing.T) {
-		m := newMachine(t, profile.Profile{}, lw.env)
-		for _, id := range []string{"open-firewall", "allow-range-requests"} {
-			if err := m.ApplyFix(id); !errors.Is(err, client.ErrWorldFix) {
-				t.Errorf("%s: %v, want ErrWorldFix", id, err)
-			}
-		}
-		for _, f := range scenarios.Fixes {
-			if f.ID == "provide-proxy-credentials" || f.ID == "open-firewall" || f.ID == "allow-range-requests" {
-				continue
-			}
-			if err := m.ApplyFix(f.ID); err != nil {
-				t.Errorf("%s: %v", f.ID, err)
-			}
-		}
-		if err := m.ApplyFix("flush-dsn"); err == nil {
-			t.Error("unknown fix accepted")
-		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -88,6 +89,16 @@ type Info struct {
 	Summary string
 	// New returns a fresh zero value, without side effects.
 	New func() Fault
+
+	// Arm says when the world arms a tcp.* kind (traits.go).
+	Arm Arming
+	// Unbounded, when set, reports whether a configured fault can wait
+	// longer than max (or without end): the world then bounds it at its
+	// MaxStall.
+	Unbounded func(f Fault, max time.Duration) bool
+	// Cures lists the fixes (scenarios' fix ids) that cure the kind, and
+	// how.
+	Cures map[string]Cure
 }
 
 // Layer is the part of the kind before the dot.

@@ -7,7 +7,8 @@ type HTTPRangeIgnored struct {
 }
 
 func init() {
-	Register(Info{Kind: "http.range_ignored", Summary: "drops the Range header so the client gets 200 and the whole body", New: func() Fault { return new(HTTPRangeIgnored) }})
+	Register(Info{Kind: "http.range_ignored", Summary: "drops the Range header so the client gets 200 and the whole body", New: func() Fault { return new(HTTPRangeIgnored) },
+		Cures: map[string]Cure{"allow-range-requests": {}}})
 }
 
 // Validate checks the parameters.

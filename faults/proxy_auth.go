@@ -42,7 +42,13 @@ type ProxyAuth struct {
 }
 
 func init() {
-	Register(Info{Kind: "proxy.auth", Summary: "demands proxy authentication (407) with Basic, NTLM or Negotiate", New: func() Fault { return new(ProxyAuth) }})
+	Register(Info{Kind: "proxy.auth", Summary: "demands proxy authentication (407) with Basic, NTLM or Negotiate", New: func() Fault { return new(ProxyAuth) },
+		Cures: map[string]Cure{"provide-proxy-credentials": {Credential: func(f Fault) (profile.Credential, bool) {
+			if u := f.(*ProxyAuth).Users; len(u) > 0 {
+				return u[0], true
+			}
+			return profile.Credential{}, false
+		}}}})
 }
 
 // Validate checks the parameters.

@@ -12,7 +12,7 @@ type TCPBandwidth struct {
 }
 
 func init() {
-	Register(Info{Kind: "tcp.bandwidth", Summary: "limits the rate of bytes toward the client", New: func() Fault { return new(TCPBandwidth) }})
+	Register(Info{Kind: "tcp.bandwidth", Summary: "limits the rate of bytes toward the client", New: func() Fault { return new(TCPBandwidth) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPBandwidth)(nil)

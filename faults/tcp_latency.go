@@ -17,7 +17,7 @@ type TCPLatency struct {
 }
 
 func init() {
-	Register(Info{Kind: "tcp.latency", Summary: "delays every write toward the client by latency ± jitter", New: func() Fault { return new(TCPLatency) }})
+	Register(Info{Kind: "tcp.latency", Summary: "delays every write toward the client by latency ± jitter", New: func() Fault { return new(TCPLatency) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPLatency)(nil)

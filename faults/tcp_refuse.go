@@ -7,7 +7,8 @@ type TCPRefuse struct {
 }
 
 func init() {
-	Register(Info{Kind: "tcp.refuse", Summary: "refuses the connection: reset as soon as it is accepted, before a byte is read", New: func() Fault { return new(TCPRefuse) }})
+	Register(Info{Kind: "tcp.refuse", Summary: "refuses the connection: reset as soon as it is accepted, before a byte is read", New: func() Fault { return new(TCPRefuse) },
+		Arm: ArmWhole, Cures: map[string]Cure{"open-firewall": {}}})
 }
 
 var _ ConnHook = (*TCPRefuse)(nil)

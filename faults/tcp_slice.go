@@ -16,7 +16,7 @@ type TCPSlice struct {
 }
 
 func init() {
-	Register(Info{Kind: "tcp.slice", Summary: "splits writes toward the client into small segments with a delay between them", New: func() Fault { return new(TCPSlice) }})
+	Register(Info{Kind: "tcp.slice", Summary: "splits writes toward the client into small segments with a delay between them", New: func() Fault { return new(TCPSlice) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPSlice)(nil)

@@ -17,7 +17,14 @@ type TCPStall struct {
 }
 
 func init() {
-	Register(Info{Kind: "tcp.stall", Summary: "stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded)", New: func() Fault { return new(TCPStall) }})
+	Register(Info{Kind: "tcp.stall", Summary: "stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded)", New: func() Fault { return new(TCPStall) },
+		Unbounded: func(f Fault, max time.Duration) bool {
+			d := f.(*TCPStall).Duration.D()
+			return d == 0 || d > max
+		},
+		// A firewall that drops SYNs stalls the connect: opening it cures a
+		// stall at connect, not one later in the exchange.
+		Cures: map[string]Cure{"open-firewall": {Applies: func(f Fault) bool { return f.(*TCPStall).Phase(profile.PhaseHeaders) == profile.PhaseConnect }}}})
 }
 
 var _ ConnHook = (*TCPStall)(nil)

@@ -32,32 +32,31 @@ import (
 
 // ruleShape describes a tcp.* rule for the arming decisions.
 type ruleShape struct {
-	phase   profile.Phase // "" for shaping and refuse
-	after   int64
-	refuse  bool
-	shaping bool
+	phase profile.Phase // "" for the kinds that act on the whole connection
+	after int64
+	whole bool // faults.ArmWhole: refuse and the shaping kinds
 }
 
 func shapeOf(r *faults.Rule) ruleShape {
-	if _, ok := r.Fault.(*faults.TCPRefuse); ok {
-		return ruleShape{refuse: true}
+	if faults.ArmingOf(r.Kind) == faults.ArmWhole {
+		return ruleShape{whole: true}
 	}
 	if pb, ok := r.Fault.(faults.PhaseBinder); ok {
 		p, n := pb.BoundPhase()
 		return ruleShape{phase: p, after: n}
 	}
-	return ruleShape{shaping: true}
+	return ruleShape{whole: true}
 }
 
 // connLevel reports whether a rule acts on a connection before any HTTP
 // request on it.
 func (s ruleShape) connLevel() bool {
-	return s.refuse || s.shaping || s.phase == profile.PhaseConnect || s.phase == profile.PhaseProxy || s.phase == profile.PhaseHandshake
+	return s.whole || s.phase == profile.PhaseConnect || s.phase == profile.PhaseProxy || s.phase == profile.PhaseHandshake
 }
 
 func keepAccept(r *faults.Rule) bool {
 	s := shapeOf(r)
-	return r.Match == (faults.Match{}) && (s.refuse || s.shaping || s.phase == profile.PhaseConnect)
+	return r.Match == (faults.Match{}) && (s.whole || s.phase == profile.PhaseConnect)
 }
 
 func keepConnect(r *faults.Rule) bool { return !keepAccept(r) && shapeOf(r).connLevel() }
@@ -71,7 +70,7 @@ func keepInner(r *faults.Rule) bool {
 		return false
 	}
 	s := shapeOf(r)
-	if s.refuse || s.shaping {
+	if s.whole {
 		return r.Match.NeedsHTTP()
 	}
 	return !s.connLevel()
@@ -199,7 +198,7 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 	// A stall without an end (or longer than the maximum) is bounded by the
 	// world: the connection is closed at MaxStall. A stall of a set
 	// duration ends by itself and leaves the connection alone.
-	if f, stall := a.rule.Fault.(*faults.TCPStall); stall && (f.Duration == 0 || f.Duration.D() > w.opts.MaxStall) {
+	if faults.Unbounded(a.rule.Kind, a.rule.Fault, w.opts.MaxStall) {
 		fc.boundStall(w.opts.MaxStall)
 	}
 	notify := func(d string) {

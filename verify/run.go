@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -243,55 +242,6 @@ func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck
 		fr.Pass = *fc.Code == fr.After
 	}
 	return fr
-}
-
-// applyFix applies one fix to the lab: the client's state through the
-// machine, the world's through its active fault list.
-func applyFix(l *lab, m *client.Machine, sc *scenarios.Scenario, id string) error {
-	switch id {
-	case "retry-later":
-		l.clock.Advance(RetryDelay)
-		return nil
-	case "provide-proxy-credentials":
-		for _, sp := range sc.Faults {
-			if pa, ok := sp.Fault.(*faults.ProxyAuth); ok && len(pa.Users) > 0 {
-				m.SetProxyCredentials(pa.Users[0].User, pa.Users[0].Password.Reveal())
-				return nil
-			}
-		}
-		return errors.New("the scenario has no proxy.auth user to give the client")
-	case "open-firewall":
-		return removeFaults(l, sc, func(sp faults.Spec) bool {
-			if _, ok := sp.Fault.(*faults.TCPRefuse); ok {
-				return true
-			}
-			if st, ok := sp.Fault.(*faults.TCPStall); ok {
-				p, _ := st.BoundPhase()
-				return p == profile.PhaseConnect
-			}
-			return false
-		})
-	case "allow-range-requests":
-		return removeFaults(l, sc, func(sp faults.Spec) bool { _, ok := sp.Fault.(*faults.HTTPRangeIgnored); return ok })
-	}
-	err := m.ApplyFix(id)
-	if errors.Is(err, client.ErrWorldFix) {
-		return fmt.Errorf("no world change defined for %s", id)
-	}
-	return err
-}
-
-// removeFaults activates the scenario again without the faults drop
-// selects (the network change a fix stands for).
-func removeFaults(l *lab, sc *scenarios.Scenario, drop func(faults.Spec) bool) error {
-	var keep []faults.Spec
-	for _, sp := range sc.Faults {
-		if !drop(sp) {
-			keep = append(keep, sp)
-		}
-	}
-	l.world.Activate(sc.Name, sc.Seed, keep)
-	return nil
 }
 
 // Matrix runs every scenario, in parallel: each has its own worlds on

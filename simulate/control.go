@@ -82,6 +82,12 @@ func (w *World) startControl(addr string) (service, error) {
 	route("PUT /clients/{cidr}/scenario", http.HandlerFunc(c.putClient))
 	route("DELETE /clients/{cidr}", http.HandlerFunc(c.deleteClient))
 	route("DELETE /clients/{cidr}/scenario", http.HandlerFunc(c.deleteClient))
+	route("GET /console", http.HandlerFunc(c.console)) // control_console.go
+	route("GET /console/{file}", http.HandlerFunc(c.consoleFile))
+	route("GET /events", http.HandlerFunc(c.events))
+	route("GET /catalog", http.HandlerFunc(c.catalog))
+	route("GET /ca", http.HandlerFunc(c.caInfo))
+	route("GET /ca.cer", http.HandlerFunc(c.caFile))
 	route("GET /metrics", promhttp.HandlerFor(w.metrics.reg, promhttp.HandlerOpts{ErrorLog: slogPrintln{w.log}}))
 	c.srv = &http.Server{
 		Handler:           c.guard(mux),
@@ -120,8 +126,14 @@ func (c *controlService) guard(next http.Handler) http.Handler {
 			writeJSON(rw, http.StatusForbidden, apiError{Error: "client not allowed"})
 			return
 		}
-		if token != "" {
+		// The console's script and style are public, static files (the
+		// page that loads them, and everything it reads, need the token).
+		static := r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/console/")
+		if token != "" && !static {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if q := r.URL.Query().Get("access_token"); !ok && q != "" && r.Method == http.MethodGet {
+				got, ok = q, true // a browser's link or EventSource (control_console.go)
+			}
 			if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
 				rw.Header().Set("WWW-Authenticate", `Bearer realm="wufault"`)
 				writeJSON(rw, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})

@@ -71,7 +71,7 @@ func TestOpenAPIMatchesHandlers(t *testing.T) {
 			continue
 		}
 		method, path, _ := strings.Cut(op, " ")
-		path = strings.NewReplacer("{cidr}", url.PathEscape("127.0.0.9/32"), "{file...}", "index.html").Replace(path)
+		path = strings.NewReplacer("{cidr}", url.PathEscape("127.0.0.9/32"), "{file}", "console.css").Replace(path)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, method, api+path, nil)
 		resp, err := http.DefaultClient.Do(req)

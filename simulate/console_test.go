@@ -73,8 +73,22 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the console without the token: %d", code)
 	}
 
+	// A fresh profile, removed once the browser is gone (its helpers may
+	// still write there while it shuts down, so not t.TempDir).
+	profile, err := os.MkdirTemp("", "wufault-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(exe), chromedp.UserDataDir(t.TempDir()),
+		chromedp.ExecPath(exe), chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
@@ -82,6 +96,7 @@ func TestConsoleInChromium(t *testing.T) {
 	defer cancelA()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
+	defer func() { _ = chromedp.Cancel(ctx) }() // closes the browser and waits for it
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
 

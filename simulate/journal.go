@@ -61,7 +61,8 @@ type Event struct {
 // subscriber (the subscriber misses events instead, and Dropped counts them).
 type Journal struct {
 	mu      sync.Mutex
-	ring    []Event
+	ring    []Event // grows by doubling up to capacity, then wraps
+	cap     int
 	next    int
 	full    bool
 	seq     uint64
@@ -71,12 +72,18 @@ type Journal struct {
 	now     func() time.Time
 }
 
+// journalStart is the ring's first size. A world that sees a few dozen
+// events (a catalog scenario) then costs a few kilobytes, not the 20 MB
+// of a full ring, which the lab's hundred-odd worlds per run paid in
+// allocation and zeroing.
+const journalStart = 256
+
 // NewJournal keeps up to capacity events (default 65536).
 func NewJournal(capacity int) *Journal {
 	if capacity <= 0 {
 		capacity = 1 << 16
 	}
-	return &Journal{ring: make([]Event, capacity), subs: map[chan Event]struct{}{}, now: time.Now}
+	return &Journal{ring: make([]Event, min(capacity, journalStart)), cap: capacity, subs: map[chan Event]struct{}{}, now: time.Now}
 }
 
 // NewID returns a fresh connection or request id (never 0).
@@ -92,8 +99,14 @@ func (j *Journal) Add(e Event) Event {
 		e.Time = j.now()
 	}
 	j.ring[j.next] = e
-	j.next = (j.next + 1) % len(j.ring)
-	j.full = j.full || j.next == 0
+	j.next++
+	if j.next == len(j.ring) {
+		if n := len(j.ring); n < j.cap {
+			j.ring = append(j.ring, make([]Event, min(n, j.cap-n))...)
+		} else {
+			j.next, j.full = 0, true
+		}
+	}
 	for ch := range j.subs {
 		select {
 		case ch <- e:

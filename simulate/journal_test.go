@@ -27,6 +27,27 @@ func TestJournalRingAndFilter(t *testing.T) {
 	}
 }
 
+// The ring starts small and grows to its capacity, keeping every event in
+// order across each growth and after it wraps.
+func TestJournalRingGrows(t *testing.T) {
+	const capacity = 1000 // not a multiple of the first size
+	j := NewJournal(capacity)
+	if len(j.ring) >= capacity {
+		t.Fatalf("a new journal holds %d slots, want fewer than its capacity", len(j.ring))
+	}
+	for n := 1; n <= 2500; n++ {
+		j.Add(Event{Kind: EventRequest, Bytes: int64(n)})
+		got := j.Events(0, nil)
+		want := min(n, capacity)
+		if len(got) != want || got[0].Seq != uint64(n-want+1) || got[len(got)-1].Seq != uint64(n) {
+			t.Fatalf("after %d events: kept %d (seq %d..%d), want the last %d", n, len(got), got[0].Seq, got[len(got)-1].Seq, want)
+		}
+	}
+	if len(j.ring) != capacity {
+		t.Errorf("ring grew to %d slots, want %d", len(j.ring), capacity)
+	}
+}
+
 func TestJournalSubscribe(t *testing.T) {
 	j := NewJournal(0)
 	ctx, cancel := context.WithCancel(context.Background())

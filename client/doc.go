@@ -32,7 +32,7 @@
 // (FlushDNS, RestartServices, SetWinHTTPProxy, ImportIEProxy,
 // ResetWinHTTPProxy, SetProxyCredentials, EnableNegotiate, SetDNS,
 // UsePublicDNS, RemoveHostsOverride, TrustLabCA,
-// EnableTLS12Ciphers, RaiseTimeouts, FixClock); the fix table of package
+// EnableTLS12Ciphers, FixClock, ResetWUComponents); the fix table of package
 // verify maps each catalog id to them. Run runs one session and returns a
 // Result.
 //

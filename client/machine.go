@@ -248,7 +248,7 @@ func (m *Machine) RemoveHostsOverride() {
 }
 
 // TrustLabCA adds the lab CA to the trusted roots (trust-lab-ca,
-// install-root-certs).
+// certutil -addstore Root lab-ca.cer).
 func (m *Machine) TrustLabCA() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -268,13 +268,16 @@ func (m *Machine) EnableTLS12Ciphers() {
 	m.cfg.CipherSuites = nil
 }
 
-// RaiseTimeouts multiplies the send and receive timeouts by 10
-// (ReceiveTimeOut, SendTimeOut).
-func (m *Machine) RaiseTimeouts() {
+// ResetWUComponents is Microsoft's manual reset of the Windows Update
+// components (KB971058): the services stop, the caches are renamed, the
+// WinHTTP proxy is reset to direct (netsh winhttp reset proxy, proxycfg
+// -d on XP) and the services start again, reading the direct setting.
+func (m *Machine) ResetWUComponents() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.cfg.Timeouts.Send *= 10
-	m.cfg.Timeouts.Receive *= 10
+	m.cfg.Proxy = ""
+	m.running = true
+	m.runningProxy = m.cfg.Proxy
 }
 
 // FixClock sets the clock offset to 0 (w32tm /resync).

@@ -246,12 +246,15 @@ func TestFixes(t *testing.T) {
 		m.EnableNegotiate()
 		wantCode(t, run(t, m), "0x00000000")
 	})
-	t.Run("raise-timeouts", func(t *testing.T) {
+	// reset-wu-components resets the WinHTTP proxy (KB971058) and restarts
+	// the service, which then reads the direct setting.
+	t.Run("reset-wu-components", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		lw.w.Activate("slow", 1, loadFaults(t, "- {kind: tcp.latency, latency: 1500ms, match: {path: /ClientWebService/*}, when: {first: 2}}"))
-		m := newMachine(t, profile.Profile{Timeouts: brisk()}, lw.env)
-		wantCode(t, run(t, m), "0x8024401C")
-		m.RaiseTimeouts()
+		m := newMachine(t, profile.Profile{Running: ptr(true), Timeouts: patient()}, lw.env)
+		m.ResetWUComponents()
+		if p, running := m.ServiceProxy(); p != "" || !running || m.Config().Proxy != "" {
+			t.Errorf("after reset-wu-components: service proxy %q (running %v), configured %q; want direct", p, running, m.Config().Proxy)
+		}
 		wantCode(t, run(t, m), "0x00000000")
 	})
 }

@@ -27,23 +27,30 @@ func do(f func(*client.Machine)) func(*client.Machine) error {
 
 // fixTable holds every fix of scenarios.Fixes (TestFixTableCoversCatalog).
 // A fix with no entry for the client nor the world changes nothing the lab
-// models (sfc-dism: the files it repairs are not broken here).
+// models (sfc-dism: the files it repairs are not broken here;
+// install-root-certs and raise-timeouts: see their entries).
 var fixTable = map[string]fixEffect{
-	"retry-later":               {clock: RetryDelay},
-	"flush-dns":                 {client: do((*client.Machine).FlushDNS)},
-	"restart-wu-services":       {client: do((*client.Machine).RestartServices)},
-	"reset-wu-components":       {client: do((*client.Machine).RestartServices)},
-	"re-register-wups2":         {client: do((*client.Machine).RestartServices)},
-	"set-winhttp-proxy":         {client: func(m *client.Machine) error { return m.SetWinHTTPProxy("lab") }},
-	"import-ie-proxy":           {client: do((*client.Machine).ImportIEProxy)},
-	"reset-winhttp-proxy":       {client: do((*client.Machine).ResetWinHTTPProxy)},
-	"enable-negotiate":          {client: do((*client.Machine).EnableNegotiate)},
-	"use-public-dns":            {client: (*client.Machine).UsePublicDNS},
-	"remove-hosts-override":     {client: do((*client.Machine).RemoveHostsOverride)},
-	"trust-lab-ca":              {client: do((*client.Machine).TrustLabCA)},
-	"install-root-certs":        {client: do((*client.Machine).TrustLabCA)},
-	"enable-tls12-ciphers":      {client: do((*client.Machine).EnableTLS12Ciphers)},
-	"raise-timeouts":            {client: do((*client.Machine).RaiseTimeouts)},
+	"retry-later":         {clock: RetryDelay},
+	"flush-dns":           {client: do((*client.Machine).FlushDNS)},
+	"restart-wu-services": {client: do((*client.Machine).RestartServices)},
+	// The documented reset (KB971058) also resets the WinHTTP proxy.
+	"reset-wu-components":   {client: do((*client.Machine).ResetWUComponents)},
+	"re-register-wups2":     {client: do((*client.Machine).RestartServices)},
+	"set-winhttp-proxy":     {client: func(m *client.Machine) error { return m.SetWinHTTPProxy("lab") }},
+	"import-ie-proxy":       {client: do((*client.Machine).ImportIEProxy)},
+	"reset-winhttp-proxy":   {client: do((*client.Machine).ResetWinHTTPProxy)},
+	"enable-negotiate":      {client: do((*client.Machine).EnableNegotiate)},
+	"use-public-dns":        {client: (*client.Machine).UsePublicDNS},
+	"remove-hosts-override": {client: do((*client.Machine).RemoveHostsOverride)},
+	"trust-lab-ca":          {client: do((*client.Machine).TrustLabCA)},
+	// Microsoft's root list (certutil -generateSSTFromWU) never holds a lab
+	// or TLS-inspection CA: the lab client's trust store does not change.
+	"install-root-certs":   {},
+	"enable-tls12-ciphers": {client: do((*client.Machine).EnableTLS12Ciphers)},
+	// Seed 000's ReceiveTimeOut/SendTimeOut are WinINet's values; WUA's
+	// WinHTTP timeouts are set by WUA and not documented ([L-TIMEOUTS],
+	// reference 5.1): nothing documented reaches the client, so no change.
+	"raise-timeouts":            {},
 	"fix-clock":                 {client: do((*client.Machine).FixClock)},
 	"provide-proxy-credentials": {world: giveCredential},
 	"open-firewall":             {world: removeCured},

@@ -34,8 +34,12 @@ type Result struct {
 	// FirstRun, when set, is what a matrix's first run of the scenario
 	// saw before it was run again alone (Matrix): observed code and any
 	// fix that missed its expectation.
-	FirstRun string            `json:"first_run,omitempty"`
-	Expect   *scenarios.Expect `json:"-"`
+	FirstRun string `json:"first_run,omitempty"`
+	// Unproduced are codes the scenario lists that its session never
+	// showed (not as its final code, a request's code, a job's error or a
+	// WinHTTP error): the scenario does not pass.
+	Unproduced []codes.Code      `json:"unproduced,omitempty"`
+	Expect     *scenarios.Expect `json:"-"`
 }
 
 // FixResult is one fix applied to the scenario's failing state.
@@ -45,8 +49,15 @@ type FixResult struct {
 	Expected scenarios.Outcome `json:"expected,omitempty"`
 	Got      scenarios.Outcome `json:"got"`
 	After    codes.Code        `json:"after"`
-	Pass     bool              `json:"pass"`
-	Error    string            `json:"error,omitempty"`
+	// Control and ControlLater are the codes of the same failing state
+	// run again with no fix, and after retry-later: the fix is credited
+	// only when both still fail.
+	Control      codes.Code `json:"control"`
+	ControlLater codes.Code `json:"control_later"`
+	// Note explains a grade, e.g. NoteRetryCures.
+	Note  string `json:"note,omitempty"`
+	Pass  bool   `json:"pass"`
+	Error string `json:"error,omitempty"`
 }
 
 // Chain names the fix with the fixes applied before it.

@@ -199,18 +199,78 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 	if e := sc.Expect; e != nil && e.Class != "" && r.Pass && res.Code != codes.OK {
 		r.Pass = string(e.Class) == r.Class
 	}
-	if !o.SkipFixes {
+	if r.Unproduced = Unproduced(sc.Codes, res); len(r.Unproduced) > 0 {
+		r.Pass = false
+	}
+	if !o.SkipFixes && len(sc.Fixes) > 0 {
+		ctl := runControl(ctx, sc, o)
 		for _, fc := range sc.Fixes {
-			r.Fixes = append(r.Fixes, checkFix(ctx, sc, fc, o))
+			r.Fixes = append(r.Fixes, checkFix(ctx, sc, fc, o, ctl))
 		}
 	}
 	return r
 }
 
+// NoteRetryCures is the note of a fix that would have been credited on a
+// fault that retrying alone cures.
+const NoteRetryCures = "cured by retrying alone"
+
+// control is what retrying alone does to a scenario's failing state: the
+// session run again at once (no fix), and after retry-later's wait. A fix
+// is credited only when both still fail.
+type control struct {
+	again, later codes.Code
+	err          string
+}
+
+// cured reports whether retrying alone made the session succeed.
+func (c control) cured() bool {
+	return c.err == "" && (c.again == codes.OK || c.later == codes.OK)
+}
+
+func runControl(ctx context.Context, sc *scenarios.Scenario, o Options) control {
+	var c control
+	for _, fix := range []string{"", "retry-later"} {
+		l, m, _, err := session(ctx, sc, o)
+		if err != nil {
+			c.err = err.Error()
+			return c
+		}
+		if fix != "" {
+			if err := applyFix(l, m, sc, fix); err != nil {
+				l.Close()
+				c.err = err.Error()
+				return c
+			}
+		}
+		after, err := m.Run(ctx)
+		l.Close()
+		if err != nil {
+			c.err = err.Error()
+			return c
+		}
+		if fix == "" {
+			c.again = after.Code
+		} else {
+			c.later = after.Code
+		}
+	}
+	return c
+}
+
 // checkFix reproduces the scenario's failing state, applies the fix (after
 // the fixes it comes with), runs the session again and grades the change.
-func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options) FixResult {
-	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome}
+//
+// The control (the same failing state run again with no fix, and after
+// retry-later) decides the credit: when retrying alone cures the session,
+// the fault was transient, and a fix other than retry-later that "cured"
+// it gets no-effect with NoteRetryCures.
+func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options, ctl control) FixResult {
+	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome, Control: ctl.again, ControlLater: ctl.later}
+	if ctl.err != "" {
+		fr.Error = "control: " + ctl.err
+		return fr
+	}
 	l, m, before, err := session(ctx, sc, o)
 	if err != nil {
 		fr.Error = err.Error()
@@ -236,6 +296,9 @@ func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck
 		fr.Got = scenarios.OutcomeNoEffect
 	default:
 		fr.Got = scenarios.OutcomePartial
+	}
+	if fr.Got == scenarios.OutcomeFixes && ctl.cured() && !slices.Contains(append(slices.Clone(fc.With), fc.Fix), "retry-later") {
+		fr.Got, fr.Note = scenarios.OutcomeNoEffect, NoteRetryCures
 	}
 	fr.Pass = fr.Got == fc.Outcome
 	if fc.Code != nil && fr.Pass {
@@ -315,6 +378,9 @@ func Diff(r Result) string {
 			fmt.Fprintf(&b, " (class %s)", r.Expect.Class)
 		}
 		fmt.Fprintf(&b, "\n+ observed %s (class %s)\n", r.Observed, dash(r.Class))
+		for _, c := range r.Unproduced {
+			fmt.Fprintf(&b, "- listed %s, never produced\n", c)
+		}
 	}
 	for _, f := range r.Fixes {
 		if !f.Pass {

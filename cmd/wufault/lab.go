@@ -150,12 +150,15 @@ func printRun(w io.Writer, sc *scenarios.Scenario, r verify.Result) {
 	}
 	fmt.Fprintf(w, "\nobserved  %s  %s\n", r.Observed, verdict)
 	if len(r.Fixes) > 0 {
-		fmt.Fprintln(w, "\nfixes")
+		fmt.Fprintf(w, "\nfixes (control: run again %s, after retry-later %s)\n", r.Fixes[0].Control.Hex(), r.Fixes[0].ControlLater.Hex())
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range r.Fixes {
 			mark := "ok"
 			if !f.Pass {
 				mark = fmt.Sprintf("MISMATCH (expected %s)", f.Expected)
+			}
+			if f.Note != "" {
+				mark += " (" + f.Note + ")"
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Chain(), f.Got, f.After.Hex(), mark)
 		}

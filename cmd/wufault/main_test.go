@@ -150,8 +150,11 @@ func TestConfigLayers(t *testing.T) {
 }
 
 func TestScenariosFixes(t *testing.T) {
-	out, _, status := runCmd(t, "scenarios", "fixes", "flush-dns", "reset-winhttp-proxy")
-	for _, w := range []string{"flush-dns: Flush the DNS client cache", "    ipconfig /flushdns", "    netsh winhttp reset proxy", "  in the lab: clears the client DNS cache"} {
+	out, _, status := runCmd(t, "scenarios", "fixes", "flush-dns", "reset-winhttp-proxy", "install-root-certs", "raise-timeouts", "reset-wu-components")
+	for _, w := range []string{"flush-dns: Flush the DNS client cache", "    ipconfig /flushdns", "    netsh winhttp reset proxy", "  in the lab: clears the client DNS cache",
+		// The corrected fixes cite their sources.
+		"  source: Microsoft, Configure Trusted Roots", "  source: seed 000 (Internet Settings ReceiveTimeOut/SendTimeOut are WinINet's values); [L-TIMEOUTS]",
+		"  source: seed 000; Microsoft KB971058"} {
 		if status != 0 || !strings.Contains(out, w) {
 			t.Errorf("status %d, output lacks %q:\n%s", status, w, out)
 		}

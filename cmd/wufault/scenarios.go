@@ -75,7 +75,8 @@ func (a *app) scenariosCommand() *cobra.Command {
 				for _, c := range f.Commands {
 					fmt.Fprintf(a.stdout, "    %s\n", c)
 				}
-				fmt.Fprintf(a.stdout, "  in the lab: %s\n\n", f.Effect)
+				fmt.Fprintf(a.stdout, "  in the lab: %s\n", f.Effect)
+				fmt.Fprintf(a.stdout, "  source: %s\n\n", f.Source)
 			}
 			return nil
 		},

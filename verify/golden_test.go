@@ -28,8 +28,10 @@ func TestCatalogGolden(t *testing.T) {
 	}
 	rep := Matrix(context.Background(), all, Options{StateDir: t.TempDir()})
 	fixes := map[string]int{}
+	listed := map[string][]codes.Code{}
 	for _, sc := range all {
 		fixes[sc.Name] = len(sc.Fixes)
+		listed[sc.Name] = sc.Codes
 	}
 	if len(rep.Results) != len(all) {
 		t.Errorf("%d results for %d scenarios", len(rep.Results), len(all))
@@ -37,6 +39,10 @@ func TestCatalogGolden(t *testing.T) {
 	for _, r := range rep.Results {
 		if !r.Pass || !r.FixesPass() || r.Error != "" {
 			t.Errorf("%s:\n%s", r.Scenario, Diff(r))
+		}
+		// The codes a scenario lists are the codes it reproduces.
+		if miss := Unproduced(listed[r.Scenario], r.Session); len(miss) > 0 && r.Error == "" {
+			t.Errorf("%s lists %v but its session never produced them (produced %v)", r.Scenario, miss, Produced(r.Session))
 		}
 		if len(r.Fixes) != fixes[r.Scenario] {
 			t.Errorf("%s: %d fixes checked, the scenario lists %d", r.Scenario, len(r.Fixes), fixes[r.Scenario])
@@ -74,7 +80,11 @@ func goldenTable(rep *Report) string {
 	tw = tabwriter.NewWriter(&b, 0, 4, 1, ' ', 0)
 	for _, r := range rep.Results {
 		for _, f := range r.Fixes {
-			fmt.Fprintf(tw, "%s\t| %s\t| %s\t| %s\n", r.Scenario, f.Chain(), f.Got, f.After.Hex())
+			got := string(f.Got)
+			if f.Note != "" {
+				got += " (" + f.Note + ")"
+			}
+			fmt.Fprintf(tw, "%s\t| %s\t| %s\t| %s\n", r.Scenario, f.Chain(), got, f.After.Hex())
 		}
 	}
 	tw.Flush()

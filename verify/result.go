@@ -51,9 +51,10 @@ type FixResult struct {
 	After    codes.Code        `json:"after"`
 	// Control and ControlLater are the codes of the same failing state
 	// run again with no fix, and after retry-later: the fix is credited
-	// only when both still fail.
-	Control      codes.Code `json:"control"`
-	ControlLater codes.Code `json:"control_later"`
+	// only when both still fail. Nil when the control could not reproduce
+	// the failing state.
+	Control      *codes.Code `json:"control"`
+	ControlLater *codes.Code `json:"control_later"`
 	// Note explains a grade, e.g. NoteRetryCures.
 	Note  string `json:"note,omitempty"`
 	Pass  bool   `json:"pass"`

@@ -203,7 +203,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 		r.Pass = false
 	}
 	if !o.SkipFixes && len(sc.Fixes) > 0 {
-		ctl := runControl(ctx, sc, o)
+		ctl := runControl(ctx, sc, o, res.Code)
 		for _, fc := range sc.Fixes {
 			r.Fixes = append(r.Fixes, checkFix(ctx, sc, fc, o, ctl))
 		}
@@ -215,44 +215,60 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
 // fault that retrying alone cures.
 const NoteRetryCures = "cured by retrying alone"
 
+// controlAttempts bounds the sessions a control makes to reproduce the
+// scenario's failing state (a loaded machine can fail it another way).
+const controlAttempts = 2
+
 // control is what retrying alone does to a scenario's failing state: the
 // session run again at once (no fix), and after retry-later's wait. A fix
-// is credited only when both still fail.
+// is credited only when both still fail. A variant whose first session did
+// not reproduce the scenario's failure is not valid and cures nothing.
 type control struct {
-	again, later codes.Code
-	err          string
+	again, later           codes.Code
+	againValid, laterValid bool
+	err                    string
 }
 
 // cured reports whether retrying alone made the session succeed.
 func (c control) cured() bool {
-	return c.err == "" && (c.again == codes.OK || c.later == codes.OK)
+	return c.err == "" && ((c.againValid && c.again == codes.OK) || (c.laterValid && c.later == codes.OK))
 }
 
-func runControl(ctx context.Context, sc *scenarios.Scenario, o Options) control {
+// runControl reproduces the failing state (the first session must end
+// with want, the scenario's own code) and runs it again without a fix and
+// after retry-later.
+func runControl(ctx context.Context, sc *scenarios.Scenario, o Options, want codes.Code) control {
 	var c control
 	for _, fix := range []string{"", "retry-later"} {
-		l, m, _, err := session(ctx, sc, o)
-		if err != nil {
-			c.err = err.Error()
-			return c
-		}
-		if fix != "" {
-			if err := applyFix(l, m, sc, fix); err != nil {
-				l.Close()
+		for range controlAttempts {
+			l, m, before, err := session(ctx, sc, o)
+			if err != nil {
 				c.err = err.Error()
 				return c
 			}
-		}
-		after, err := m.Run(ctx)
-		l.Close()
-		if err != nil {
-			c.err = err.Error()
-			return c
-		}
-		if fix == "" {
-			c.again = after.Code
-		} else {
-			c.later = after.Code
+			if before.Code != want {
+				l.Close()
+				continue
+			}
+			if fix != "" {
+				if err := applyFix(l, m, sc, fix); err != nil {
+					l.Close()
+					c.err = err.Error()
+					return c
+				}
+			}
+			after, err := m.Run(ctx)
+			l.Close()
+			if err != nil {
+				c.err = err.Error()
+				return c
+			}
+			if fix == "" {
+				c.again, c.againValid = after.Code, true
+			} else {
+				c.later, c.laterValid = after.Code, true
+			}
+			break
 		}
 	}
 	return c
@@ -266,7 +282,13 @@ func runControl(ctx context.Context, sc *scenarios.Scenario, o Options) control 
 // the fault was transient, and a fix other than retry-later that "cured"
 // it gets no-effect with NoteRetryCures.
 func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options, ctl control) FixResult {
-	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome, Control: ctl.again, ControlLater: ctl.later}
+	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome}
+	if ctl.againValid {
+		fr.Control = &ctl.again
+	}
+	if ctl.laterValid {
+		fr.ControlLater = &ctl.later
+	}
 	if ctl.err != "" {
 		fr.Error = "control: " + ctl.err
 		return fr

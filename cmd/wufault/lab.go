@@ -150,7 +150,7 @@ func printRun(w io.Writer, sc *scenarios.Scenario, r verify.Result) {
 	}
 	fmt.Fprintf(w, "\nobserved  %s  %s\n", r.Observed, verdict)
 	if len(r.Fixes) > 0 {
-		fmt.Fprintf(w, "\nfixes (control: run again %s, after retry-later %s)\n", r.Fixes[0].Control.Hex(), r.Fixes[0].ControlLater.Hex())
+		fmt.Fprintf(w, "\nfixes (control: run again %s, after retry-later %s)\n", controlCode(r.Fixes[0].Control), controlCode(r.Fixes[0].ControlLater))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, f := range r.Fixes {
 			mark := "ok"
@@ -303,6 +303,15 @@ exits 1 on a mismatch.`,
 func codeName(c codes.Code) string {
 	if c == codes.OK {
 		return "0x0 (success)"
+	}
+	return c.Hex()
+}
+
+// controlCode prints a fix check's control code, "not reproduced" when the
+// control could not reproduce the failing state.
+func controlCode(c *codes.Code) string {
+	if c == nil {
+		return "not reproduced"
 	}
 	return c.Hex()
 }

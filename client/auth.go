@@ -138,7 +138,11 @@ func (s *proxySession) challenge(values []string, leg int) error {
 			s.pending = "Basic " + base64.StdEncoding.EncodeToString([]byte(a.creds.User+":"+a.creds.Password))
 			s.step = stepFinal
 		case SchemeNTLM, SchemeNegotiate:
-			_, domain, _ := ntlmssp.GetDomain(a.creds.User)
+			// The NEGOTIATE names the domain of a DOMAIN\user name.
+			domain, _, found := strings.Cut(a.creds.User, `\`)
+			if !found {
+				domain = ""
+			}
 			msg, err := ntlmssp.NewNegotiateMessage(domain, a.workstation)
 			if err != nil {
 				return errors.Join(ErrLoginFailure, err)
@@ -171,8 +175,7 @@ func (s *proxySession) challenge(values []string, leg int) error {
 			}
 			chal = st.Token
 		}
-		_, _, domainNeeded := ntlmssp.GetDomain(s.a.creds.User)
-		auth, err := ntlmssp.ProcessChallenge(chal, s.a.creds.User, s.a.creds.Password, domainNeeded)
+		auth, err := ntlmssp.NewAuthenticateMessage(chal, s.a.creds.User, s.a.creds.Password, nil)
 		if err != nil {
 			return errors.Join(ErrLoginFailure, err)
 		}

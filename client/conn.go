@@ -18,10 +18,9 @@ type wconn struct {
 	net.Conn
 	send, recv time.Duration
 
-	mu     sync.Mutex
-	ioErr  error // first error from the socket itself
-	nread  int64
-	reused bool // it served a request before
+	mu    sync.Mutex
+	ioErr error // first error from the socket itself
+	nread int64
 }
 
 func newWConn(c net.Conn, send, recv time.Duration) *wconn {

@@ -135,23 +135,21 @@ func (b Bypass) Match(host string) bool {
 
 // glob matches s against a pattern where * matches any run of characters.
 func glob(p, s string) bool {
-	for {
-		i := strings.IndexByte(p, '*')
-		if i < 0 {
-			return p == s
-		}
-		if !strings.HasPrefix(s, p[:i]) {
-			return false
-		}
-		s, p = s[i:], p[i+1:]
-		if p == "" {
-			return true
-		}
-		for j := 0; j <= len(s); j++ {
-			if glob(p, s[j:]) {
-				return true
-			}
-		}
+	i := strings.IndexByte(p, '*')
+	if i < 0 {
+		return p == s
+	}
+	if !strings.HasPrefix(s, p[:i]) {
 		return false
 	}
+	s, p = s[i:], p[i+1:]
+	if p == "" {
+		return true
+	}
+	for j := 0; j <= len(s); j++ {
+		if glob(p, s[j:]) {
+			return true
+		}
+	}
+	return false
 }

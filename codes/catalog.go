@@ -214,7 +214,7 @@ func checkSource(s string) error {
 		body, ok := strings.CutPrefix(tag, "[")
 		body, ok2 := strings.CutSuffix(body, "]")
 		if !ok || !ok2 || body == "" || strings.Trim(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != "" {
-			return fmt.Errorf("source tag %q: want [TAG] or arith.", tag)
+			return fmt.Errorf("source tag %q: want [TAG] or arith", tag)
 		}
 	}
 	return nil

@@ -94,7 +94,7 @@ func (f *fleet) planFor(ip netip.Addr) (*plan, netip.Prefix) {
 // active returns the scenario ip meets, armed for ip.
 func (f *fleet) active(ip netip.Addr) *Active {
 	f.mu.RLock()
-	p, pfx := f.planFor(ip)
+	p, _ := f.planFor(ip)
 	a := f.clients[ip]
 	f.mu.RUnlock()
 	if a != nil && a.plan == p {
@@ -102,7 +102,7 @@ func (f *fleet) active(ip netip.Addr) *Active {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p, pfx = f.planFor(ip) // it may have changed meanwhile
+	p, pfx := f.planFor(ip) // it may have changed meanwhile
 	if a := f.clients[ip]; a != nil && a.plan == p {
 		return a
 	}

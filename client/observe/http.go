@@ -77,11 +77,10 @@ func (p *reqParser) parse(f *Flow, ts time.Time) {
 // respParser reads the server's HTTP responses, matching them to the
 // requests in order.
 type respParser struct {
-	idx      int // the exchange being answered
-	inBody   bool
-	chunk    chunkState
-	stopped  bool
-	lastTime time.Time
+	idx     int // the exchange being answered
+	inBody  bool
+	chunk   chunkState
+	stopped bool
 }
 
 type chunkState struct {

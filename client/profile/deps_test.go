@@ -31,7 +31,7 @@ func allowed(p string) bool {
 // Windows, as it ships) link this package, codes, the standard library and
 // third-party libraries, and nothing of the lab.
 func TestClientStandsAlone(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin := goTool(t)
 	for _, c := range []struct {
 		goos string
 		pkgs []string
@@ -62,7 +62,7 @@ func TestClientStandsAlone(t *testing.T) {
 
 // TestProfileIsALeaf: this package imports nothing of the module.
 func TestProfileIsALeaf(t *testing.T) {
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", ".").CombinedOutput()
+	out, err := exec.Command(goTool(t), "list", "-deps", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
@@ -72,3 +72,20 @@ func TestProfileIsALeaf(t *testing.T) {
 		}
 	}
 }
+
+// goTool is the go command: the one of this toolchain's GOROOT (go test
+// sets it in the environment), else the one on PATH.
+func goTool(t *testing.T) string {
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			return p
+		}
+	}
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command: %v", err)
+	}
+	return p
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

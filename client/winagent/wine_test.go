@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +59,10 @@ func setupWine(t *testing.T) *wineEnv {
 	dir := t.TempDir()
 	w := &wineEnv{wine: wine, agent: filepath.Join(dir, "wufault-agent.exe")}
 
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("no go command to build the agent: %v", err)
+	}
 	build := exec.Command(gobin, "build", "-o", w.agent, "../../cmd/wufault-agent")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

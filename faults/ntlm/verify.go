@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/crypto/md4"
+	"golang.org/x/crypto/md4" //lint:ignore SA1019 the NT hash is MD4 by definition ([MS-NLMP] 3.3.1): a verifier of NTLM has no other choice
 )
 
 // ResponseKind is the kind of NT response an AUTHENTICATE carries.

@@ -346,9 +346,9 @@ func runScanFlow(t *testing.T, c *soapClient, s *Server, prefix, base string) {
 		urls[fl.FileDigest] = fl.URL
 	}
 	type meta struct {
-		size           int64
-		sha1, sha256   string
-		name, fragment string
+		size         int64
+		sha1, sha256 string
+		name         string
 	}
 	files2 := map[string]meta{} // digest → metadata
 	for _, u := range ext.Result.Updates {

@@ -75,7 +75,7 @@ func (t *connTracker) closed(fc *faultConn) {
 	switch {
 	case fc.sock.aborted.Load():
 		detail = "reset by a fault"
-	case fc.sock.halfClosed.Load():
+	case fc.sock.faultFIN.Load():
 		detail = "FIN sent by a fault"
 	}
 	t.w.journal.Add(Event{Kind: EventConnClose, Service: t.svc, Conn: fc.id, Client: fc.client,

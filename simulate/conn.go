@@ -37,6 +37,7 @@ type faultConn struct {
 
 	out, in    atomic.Int64 // bytes toward / from the client
 	stalling   atomic.Bool  // a stall is armed: the client's EOF means it gave up
+	ownFIN     atomic.Bool  // the proxy itself is half-closing (the origin ended): not a fault's FIN
 	closeOnce  sync.Once
 	stallTimer atomic.Pointer[time.Timer]
 	onClose    func(*faultConn)
@@ -131,10 +132,13 @@ func (c *faultConn) resetPath() {
 }
 
 // ended reports whether a fault has reset or half-closed the connection.
-func (c *faultConn) ended() bool { return c.sock.aborted.Load() || c.sock.halfClosed.Load() }
+func (c *faultConn) ended() bool { return c.sock.aborted.Load() || c.sock.faultFIN.Load() }
 
-// CloseWrite sends a FIN after the bytes the write path holds.
+// CloseWrite sends a FIN after the bytes the write path holds: the
+// proxy's own, when the origin ended, which the journal does not blame on
+// a fault.
 func (c *faultConn) CloseWrite() error {
+	c.ownFIN.Store(true)
 	if hc, ok := c.current().(interface{ CloseWrite() error }); ok {
 		return hc.CloseWrite()
 	}
@@ -226,7 +230,8 @@ func (c *faultConn) boundStall(max time.Duration) {
 type sockConn struct {
 	net.Conn
 	fc         *faultConn
-	halfClosed atomic.Bool
+	halfClosed atomic.Bool // a FIN was sent
+	faultFIN   atomic.Bool // … by a fault, not by the proxy relaying the origin's end
 	aborted    atomic.Bool
 	closed     atomic.Bool
 }
@@ -261,6 +266,9 @@ func (s *sockConn) SyscallConn() (syscall.RawConn, error) {
 // CloseWrite sends a FIN.
 func (s *sockConn) CloseWrite() error {
 	s.halfClosed.Store(true)
+	if !s.fc.ownFIN.Load() {
+		s.faultFIN.Store(true)
+	}
 	if h, ok := s.Conn.(interface{ CloseWrite() error }); ok {
 		return h.CloseWrite()
 	}

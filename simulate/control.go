@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -233,7 +234,6 @@ func (c *controlService) putScenario(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.w.Activate(sc.Name, sc.Seed, sc.Faults)
-	c.w.metrics.scenarios.Inc()
 	c.w.log.Info("scenario activated", "service", "control", "scenario", sc.Name, "faults", len(sc.Faults))
 	writeJSON(rw, http.StatusOK, c.w.Default())
 }
@@ -292,7 +292,6 @@ func problems(err error) []string {
 func (c *controlService) deleteScenario(rw http.ResponseWriter, r *http.Request) {
 	c.w.Activate("", 0, nil)
 	c.w.journal.Add(Event{Kind: EventScenario, Detail: "deactivated: no faults"})
-	c.w.metrics.scenarios.Inc()
 	writeJSON(rw, http.StatusOK, c.w.Default())
 }
 
@@ -321,6 +320,12 @@ func journalFilter(r *http.Request) (since uint64, keep func(Event) bool, err er
 		return 0, nil, err
 	}
 	kind, fault := q.Get("event"), q.Get("fault")
+	if kind != "" && !slices.Contains(EventKinds, kind) {
+		return 0, nil, errors.New("event: unknown kind " + strconv.Quote(kind) + "; want one of " + strings.Join(EventKinds, ", "))
+	}
+	if _, known := faults.Lookup(fault); fault != "" && !known {
+		return 0, nil, errors.New("fault: unknown kind " + strconv.Quote(fault) + "; wufault faults list names them")
+	}
 	keep = func(e Event) bool {
 		return (kind == "" || e.Kind == kind) && (fault == "" || e.Fault == fault) &&
 			(conn == 0 || e.Conn == conn) && (req == 0 || e.Req == req)

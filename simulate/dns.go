@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -537,6 +538,7 @@ func (s *dnsService) record(x *dnsExchange) {
 			e.Rcode = fmt.Sprintf("RCODE%d", x.rcode)
 		}
 	}
+	s.w.metrics.dnsQueries.WithLabelValues([2]string{"udp", "tcp"}[t], cmp.Or(e.Rcode, "none")).Inc()
 	s.w.journal.Add(e)
 }
 

@@ -27,6 +27,10 @@ const (
 	EventCA        = "ca"          // the world created its lab CA (Detail: how a client trusts it)
 )
 
+// EventKinds lists every event kind, for filters that must refuse the others.
+var EventKinds = []string{EventConnOpen, EventConnClose, EventRequest, EventResponse, EventDNSQuery,
+	EventFault, EventArmed, EventHandshake, EventAuth, EventReport, EventScenario, EventError}
+
 // Event is one journal entry. Conn and Req tie firings to the connection and
 // request they hit, so every failure a client sees can be attributed.
 type Event struct {

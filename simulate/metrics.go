@@ -23,6 +23,7 @@ type worldMetrics struct {
 	fired      *prometheus.CounterVec // rules selected, by kind
 	acted      *prometheus.CounterVec // fault actions reported by hooks, by kind
 	scenarios  prometheus.Counter     // activations
+	dnsQueries *prometheus.CounterVec // DNS questions by transport and rcode given
 	controlReq *prometheus.CounterVec // control API requests by path, code
 }
 
@@ -40,9 +41,10 @@ func newWorldMetrics(w *World) *worldMetrics {
 	m.clientErr = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_client_errors_total", Help: "Requests the client broke (a bad body, a connection gone before the answer), by service."}, []string{"service"})
 	m.fired = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_faults_fired_total", Help: "Rules selected to fire, by fault kind."}, []string{"kind"})
 	m.acted = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_fault_actions_total", Help: "Actions reported by armed connection faults (reset, FIN, stall …), by kind."}, []string{"kind"})
-	m.scenarios = prometheus.NewCounter(prometheus.CounterOpts{Name: "wufault_scenario_activations_total", Help: "Scenarios activated."})
+	m.scenarios = prometheus.NewCounter(prometheus.CounterOpts{Name: "wufault_scenario_activations_total", Help: "Scenarios activated (at start with --scenario, or through the control API)."})
+	m.dnsQueries = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_dns_queries_total", Help: "DNS questions answered, by transport and rcode (none: no answer was sent)."}, []string{"transport", "rcode"})
 	m.controlReq = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wufault_control_requests_total", Help: "Control API requests by route and status code."}, []string{"route", "code"})
-	for _, c := range []prometheus.Collector{m.conns, m.open, m.requests, m.responses, m.bytes, m.upstream, m.spliced, m.refused, m.clientErr, m.fired, m.acted, m.scenarios, m.controlReq} {
+	for _, c := range []prometheus.Collector{m.conns, m.open, m.requests, m.responses, m.bytes, m.upstream, m.spliced, m.refused, m.clientErr, m.fired, m.acted, m.scenarios, m.dnsQueries, m.controlReq} {
 		f(c)
 	}
 	f(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wufault_journal_dropped_total", Help: "Journal events a slow stream subscriber missed."},

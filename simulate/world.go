@@ -253,6 +253,7 @@ func (w *World) clientAllowed(remote net.Addr) bool {
 func (w *World) Activate(name string, seed int64, specs []faults.Spec) {
 	w.fleet.setDefault(newPlan(name, seed, specs))
 	if name != "" || len(specs) > 0 {
+		w.metrics.scenarios.Inc()
 		w.journal.Add(Event{Kind: EventScenario, Scenario: name, Detail: fmt.Sprintf("%d faults, seed %d", len(specs), seed)})
 	}
 }

@@ -178,9 +178,9 @@ func FaultLabels(sc *scenarios.Scenario) []string {
 
 // Run runs one scenario and, unless o.SkipFixes, checks each of its fixes.
 // A scenario without an expectation passes when its session succeeds.
-func Run(ctx context.Context, sc *scenarios.Scenario, o Options) Result {
+func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (r Result) {
 	start := time.Now()
-	r := Result{Scenario: sc.Name, Summary: sc.Summary, File: sc.File, Faults: FaultLabels(sc), Generation: "modern", Expect: sc.Expect}
+	r = Result{Scenario: sc.Name, Summary: sc.Summary, File: sc.File, Faults: FaultLabels(sc), Generation: "modern", Expect: sc.Expect}
 	if sc.Profile.Generation != "" {
 		r.Generation = sc.Profile.Generation
 	}

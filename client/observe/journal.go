@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,11 +43,29 @@ const (
 	JournalReport = "report"
 )
 
-// ReadJournal reads JSON lines; blank lines are skipped and a line that is
-// not an event is skipped with a warning (a journal cut mid-line still
-// gives every complete event). At most max bytes are read per line.
+// ReadJournal reads the journal as the control API gives it: JSON lines
+// (GET /journal/stream) or one JSON array (GET /journal). In lines, blank
+// lines are skipped and a line that is not an event is skipped with a
+// warning (a journal cut mid-line still gives every complete event); at
+// most 1 MiB is read per line. An array cut short gives the events before
+// the cut, with a warning.
 func ReadJournal(r io.Reader) ([]JournalEvent, []string, error) {
-	lr := newLineReader(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		b, err := br.Peek(1)
+		if err != nil {
+			break
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			_, _ = br.ReadByte()
+			continue
+		case '[':
+			return readJournalArray(br)
+		}
+		break
+	}
+	lr := newLineReader(br, 1<<20)
 	var out []JournalEvent
 	var warnings []string
 	bad := 0
@@ -76,6 +95,38 @@ func ReadJournal(r io.Reader) ([]JournalEvent, []string, error) {
 	}
 	if bad > 3 {
 		warnings = append(warnings, fmt.Sprintf("journal: %d lines in all were skipped", bad))
+	}
+	return out, warnings, nil
+}
+
+// readJournalArray reads a JSON array of events, one element at a time.
+func readJournalArray(r io.Reader) ([]JournalEvent, []string, error) {
+	dec := json.NewDecoder(r)
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("observe: read journal: %w", err)
+	}
+	var out []JournalEvent
+	var warnings []string
+	skipped := 0
+	for n := 1; dec.More(); n++ {
+		var e JournalEvent
+		if err := dec.Decode(&e); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				skipped++
+				continue
+			}
+			warnings = append(warnings, fmt.Sprintf("journal array element %d: %v (the rest is skipped)", n, err))
+			return out, warnings, nil
+		}
+		if e.Kind == "" {
+			skipped++
+			continue
+		}
+		out = append(out, e)
+	}
+	if skipped > 0 {
+		warnings = append(warnings, fmt.Sprintf("journal: %d array elements are not events (skipped)", skipped))
 	}
 	return out, warnings, nil
 }

@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +58,33 @@ func TestReadJournalAndCorrelate(t *testing.T) {
 
 func parseFileInternal(t *testing.T, name string) *LogResult {
 	return parseFile(t, name, LogOptions{})
+}
+
+// GET /journal answers a JSON array (indented); ReadJournal reads it as it
+// reads the streamed lines, and correlates the same.
+func TestReadJournalArray(t *testing.T) {
+	lines, _, err := ReadJournal(strings.NewReader(journalJSONL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(lines, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, warns, err := ReadJournal(strings.NewReader("\n" + string(b) + "\n"))
+	if err != nil || len(warns) != 0 || len(ev) != len(lines) {
+		t.Fatalf("%d events of %d, warnings %v, err %v", len(ev), len(lines), warns, err)
+	}
+	res := parseFileInternal(t, "etw-timestamped.log")
+	if a, b := len(Correlate(res.Entries, ev, 5*time.Second)), len(Correlate(res.Entries, lines, 5*time.Second)); a != b || a == 0 {
+		t.Errorf("array gives %d correlations, lines %d", a, b)
+	}
+	// An array cut short keeps the events before the cut and says so.
+	ev, warns, err = ReadJournal(strings.NewReader(string(b[:len(b)/2])))
+	if err != nil || len(ev) == 0 || len(ev) >= len(lines) || len(warns) != 1 {
+		t.Errorf("cut array: %d events, warnings %v, err %v", len(ev), warns, err)
+	}
+	if _, _, err := ReadJournal(strings.NewReader("[")); err != nil {
+		t.Errorf("lone bracket: %v", err)
+	}
 }

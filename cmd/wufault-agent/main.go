@@ -16,6 +16,7 @@ import (
 
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/internal/buildinfo"
 )
 
 func main() {
@@ -69,11 +70,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	labProxy := fs.String("lab-proxy", "", "--print-setup: the lab proxy host:port")
 	ca := fs.String("ca", "lab-ca.cer", "--print-setup: the exported lab CA certificate")
 	verbose := fs.Bool("v", false, "log progress to stderr")
+	version := fs.Bool("version", false, "print the module version and VCS revision this binary was built from and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		return usageError{err}
+	}
+	if *version {
+		_, err := fmt.Fprintln(stdout, buildinfo.Read("wufault-agent"))
+		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}

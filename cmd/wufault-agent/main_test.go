@@ -68,3 +68,13 @@ func TestRunOffWindows(t *testing.T) {
 		t.Errorf("posted %v", posted)
 	}
 }
+
+func TestVersionFlag(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--version"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "wufault-agent ") || !strings.Contains(out.String(), " go1.") {
+		t.Errorf("--version printed %q", out.String())
+	}
+}

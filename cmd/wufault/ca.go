@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,7 +28,7 @@ check revocation; Windows does.`,
 	}
 	cmd.PersistentFlags().StringSlice("intercept", nil, "host patterns (name or *.name) the lab CA may issue for besides the Windows Update and .lab names (repeatable; the same names serve intercepts)")
 
-	var force bool
+	var force, asJSON bool
 	initCmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create the lab CA (if there is none) and describe it",
@@ -54,12 +55,24 @@ check revocation; Windows does.`,
 				state = "created"
 			}
 			c := ca.Certificate()
+			missing := ca.Missing(domains)
+			if asJSON {
+				return a.printJSON(struct {
+					State     string    `json:"state"`
+					Subject   string    `json:"subject"`
+					Key       string    `json:"key"`
+					NotAfter  time.Time `json:"not_after"`
+					SHA256    string    `json:"sha256"`
+					Permitted []string  `json:"permitted"`
+					Missing   []string  `json:"missing,omitempty"`
+				}{state, c.Subject.CommonName, ca.KeyPath(), c.NotAfter.UTC(), fmt.Sprintf("%X", sha256.Sum256(c.Raw)), ca.Domains(), missing})
+			}
 			fmt.Fprintf(a.stdout, "lab CA (%s)   %s\n", state, c.Subject.CommonName)
 			fmt.Fprintf(a.stdout, "key            %s (mode 0600)\n", ca.KeyPath())
 			fmt.Fprintf(a.stdout, "valid until    %s\n", c.NotAfter.UTC().Format("2006-01-02"))
 			fmt.Fprintf(a.stdout, "SHA-256        %X\n", sha256.Sum256(c.Raw))
 			fmt.Fprintf(a.stdout, "permitted      %s\n", strings.Join(ca.Domains(), ", "))
-			if missing := ca.Missing(domains); len(missing) > 0 {
+			if len(missing) > 0 {
 				fmt.Fprintf(a.stderr, "wufault: this CA does not permit %s; run wufault ca init --force to replace it (then import the new one)\n", strings.Join(missing, ", "))
 			}
 			fmt.Fprintln(a.stdout, "next           wufault ca export --out lab-ca.cer, then on the Windows client: certutil -addstore Root lab-ca.cer")
@@ -67,6 +80,7 @@ check revocation; Windows does.`,
 		},
 	}
 	initCmd.Flags().BoolVar(&force, "force", false, "replace an existing lab CA with a new one")
+	initCmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (state, subject, key, not_after, sha256, permitted)")
 
 	var der bool
 	var out string

@@ -38,7 +38,26 @@ error number) or by name. It exits 1 if any code is unknown.`,
 		DisableFlagParsing: true,
 		RunE: func(cmd *cobra.Command, all []string) error {
 			var args []string
-			for _, arg := range all {
+			global := false
+			for n := 0; n < len(all); n++ {
+				arg := all[n]
+				name, value, hasValue := strings.Cut(strings.TrimPrefix(arg, "--"), "=")
+				// The root's flags (--config, --log-level, --state-dir) take
+				// a value, inline or as the next argument.
+				if f := cmd.Root().PersistentFlags().Lookup(name); f != nil && strings.HasPrefix(arg, "--") {
+					if !hasValue {
+						if n+1 >= len(all) {
+							return failf("flag needs an argument: --%s", name)
+						}
+						n++
+						value = all[n]
+					}
+					if err := cmd.Root().PersistentFlags().Set(name, value); err != nil {
+						return failf("--%s: %s", name, err)
+					}
+					global = true
+					continue
+				}
 				switch arg {
 				case "--json":
 					asJSON = true
@@ -47,6 +66,11 @@ error number) or by name. It exits 1 if any code is unknown.`,
 				case "--":
 				default:
 					args = append(args, arg)
+				}
+			}
+			if global {
+				if err := a.configure(cmd); err != nil {
+					return err
 				}
 			}
 			if len(args) == 0 {

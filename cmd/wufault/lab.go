@@ -257,7 +257,7 @@ func pick(args []string) ([]*scenarios.Scenario, error) {
 }
 
 func (a *app) verifyCommand() *cobra.Command {
-	var all bool
+	var all, asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify SCENARIO...|--all",
 		Short: "Check the documented fixes: apply each to the failing state and run again",
@@ -273,22 +273,43 @@ exits 1 on a mismatch.`,
 			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "SCENARIO\tCODE\tFIX\tEXPECTED\tGOT\tCODE AFTER\t")
-			checks, mismatches := 0, 0
+			type check struct {
+				Scenario string `json:"scenario"`
+				Code     string `json:"code"`
+				verify.FixResult
+			}
+			checks := []check{}
+			mismatches := 0
 			for _, r := range rep.Results {
 				for _, f := range r.Fixes {
-					checks++
-					mark := ""
+					checks = append(checks, check{r.Scenario, r.Observed.Hex(), f})
 					if !f.Pass {
-						mark = "MISMATCH"
 						mismatches++
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Scenario, r.Observed.Hex(), f.Chain(), f.Expected, f.Got, codeName(f.After), mark)
 				}
 			}
-			tw.Flush()
-			fmt.Fprintf(a.stdout, "\n%d fix checks, %d mismatches\n", checks, mismatches)
+			if asJSON {
+				err = a.printJSON(struct {
+					Checks     []check `json:"checks"`
+					Mismatches int     `json:"mismatches"`
+					Failed     int     `json:"scenarios_failed"`
+				}{checks, mismatches, rep.Failed})
+				if err != nil {
+					return err
+				}
+			} else {
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "SCENARIO\tCODE\tFIX\tEXPECTED\tGOT\tCODE AFTER\t")
+				for _, c := range checks {
+					mark := ""
+					if !c.Pass {
+						mark = "MISMATCH"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Scenario, c.Code, c.Chain(), c.Expected, c.Got, codeName(c.After), mark)
+				}
+				tw.Flush()
+				fmt.Fprintf(a.stdout, "\n%d fix checks, %d mismatches\n", len(checks), mismatches)
+			}
 			if mismatches > 0 || rep.Failed > 0 {
 				return &exitError{code: 1}
 			}
@@ -297,6 +318,7 @@ exits 1 on a mismatch.`,
 	}
 	runFlags(cmd)
 	cmd.Flags().BoolVar(&all, "all", false, "every catalog scenario")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the fix checks as JSON")
 	return cmd
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/wufault/wufault/internal/buildinfo"
 )
 
 // app is the state one invocation of the command shares: the writers, the
@@ -50,12 +52,14 @@ Windows Update traffic and observes which Windows Update Agent code each fault p
 
 Configuration comes from flags, WUFAULT_* environment variables (WUFAULT_PROXY,
 WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names.`,
+		Version:       buildinfo.Read("wufault").String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.configure(cmd)
 		},
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.String("config", "", "YAML configuration file (keys are flag names)")
 	pf.String("log-level", "warn", "log level: debug, info, warn or error")
@@ -73,8 +77,34 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 		a.probeCommand(),
 		a.logsCommand(), a.analyzeCommand(),
 		a.ctlCommand(), a.vmSetupCommand(),
+		a.versionCommand(),
 	)
+	strictGroups(root)
 	return root
+}
+
+// strictGroups makes every command group (a command with subcommands and
+// no action of its own) fail on an unknown subcommand with a suggestion,
+// instead of printing its help and exiting 0: scripts must notice a typo.
+func strictGroups(c *cobra.Command) {
+	for _, s := range c.Commands() {
+		strictGroups(s)
+	}
+	if !c.HasSubCommands() || c.Runnable() || !c.HasParent() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.SuggestionsMinimumDistance = 2
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if sug := cmd.SuggestionsFor(args[0]); len(sug) > 0 {
+			msg += fmt.Sprintf("; did you mean %q?", sug[0])
+		}
+		return &exitError{code: 2, err: fmt.Errorf("%s (%s --help lists them)", msg, cmd.CommandPath())}
+	}
 }
 
 func defaultStateDir() string {
@@ -193,4 +223,23 @@ func parseFiles[T any](a *app, files []string, parse func(io.Reader, string) (T,
 // failf returns an error that makes the process exit with status 1.
 func failf(format string, args ...any) error {
 	return &exitError{code: 1, err: fmt.Errorf(format, args...)}
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the module version and VCS revision this binary was built from",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			i := buildinfo.Read("wufault")
+			if asJSON {
+				return a.printJSON(i)
+			}
+			_, err := fmt.Fprintln(a.stdout, i)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (version, revision, time, modified, go, platform)")
+	return cmd
 }

@@ -13,7 +13,8 @@ import (
 
 func (a *app) scenariosCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "scenarios", Short: "The scenario catalog"}
-	cmd.AddCommand(&cobra.Command{
+	var asJSON bool
+	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the embedded scenarios",
 		Args:  cobra.NoArgs,
@@ -21,6 +22,29 @@ func (a *app) scenariosCommand() *cobra.Command {
 			all, err := scenarios.Catalog()
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				type row struct {
+					Name    string   `json:"name"`
+					Summary string   `json:"summary"`
+					Codes   []string `json:"codes"`
+					Faults  []string `json:"faults"`
+					Expect  string   `json:"expect,omitempty"`
+				}
+				rows := make([]row, len(all))
+				for n, sc := range all {
+					rows[n] = row{Name: sc.Name, Summary: sc.Summary, Codes: []string{}, Faults: []string{}}
+					for _, c := range sc.Codes {
+						rows[n].Codes = append(rows[n].Codes, c.Hex())
+					}
+					for _, f := range sc.Faults {
+						rows[n].Faults = append(rows[n].Faults, f.Kind)
+					}
+					if sc.Expect != nil {
+						rows[n].Expect = sc.Expect.Code.Hex()
+					}
+				}
+				return a.printJSON(rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tCODES\tSUMMARY")
@@ -33,7 +57,9 @@ func (a *app) scenariosCommand() *cobra.Command {
 			}
 			return tw.Flush()
 		},
-	})
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON (name, summary, codes, fault kinds, expected code)")
+	cmd.AddCommand(list)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show NAME|FILE",
 		Short: "Show a scenario in canonical form, or every problem of a broken file",

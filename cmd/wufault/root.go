@@ -8,13 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/wufault/wufault/internal/buildinfo"
 )
@@ -50,8 +46,12 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `wufault injects network faults (DNS, TCP, TLS, HTTP, proxy authentication) in front of
 Windows Update traffic and observes which Windows Update Agent code each fault produces.
 
-Configuration comes from flags, WUFAULT_* environment variables (WUFAULT_PROXY,
-WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names.`,
+Configuration comes from flags, then the environment, then a YAML file (--config): its
+top-level keys are flag names, and a section per command (serve:, probe:, lab: …) holds that
+command's own. WUFAULT_<FLAG> (WUFAULT_LOG_LEVEL) applies to every command,
+WUFAULT_<COMMAND>_<FLAG> (WUFAULT_SERVE_PROXY, WUFAULT_PROBE_PROXY) to one. proxy and dns
+mean a listen address for serve and a proxy URL / DNS servers for probe, so they are only
+read per command.`,
 		Version:       buildinfo.Read("wufault").String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -80,6 +80,7 @@ WUFAULT_LOG_LEVEL, …) and a YAML file (--config) whose keys are the flag names
 		a.versionCommand(),
 	)
 	strictGroups(root)
+	completions(root)
 	return root
 }
 
@@ -114,73 +115,34 @@ func defaultStateDir() string {
 	return ".wufault"
 }
 
-// configure binds the command's flags, the environment and the config file
-// into the app's viper instance, then builds the logger.
+// configure sets the command's flags from the environment and the config
+// file (config.go), binds them into the app's viper instance, then builds
+// the logger.
 func (a *app) configure(cmd *cobra.Command) error {
-	if err := a.v.BindPFlags(cmd.Flags()); err != nil {
-		return err
+	file, _ := cmd.Flags().GetString("config")
+	if f := cmd.Flags().Lookup("config"); f != nil && !f.Changed {
+		if env, ok := os.LookupEnv("WUFAULT_CONFIG"); ok {
+			file = env
+		}
 	}
-	a.v.SetEnvPrefix("WUFAULT")
-	a.v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-	a.v.AutomaticEnv()
-	if file := a.v.GetString("config"); file != "" {
-		if err := checkConfigKeys(file, cmd.Root()); err != nil {
+	var cf *configFile
+	if file != "" {
+		var err error
+		if cf, err = readConfigFile(file, cmd.Root()); err != nil {
 			return err
 		}
-		a.v.SetConfigFile(file)
-		a.v.SetConfigType("yaml")
-		if err := a.v.ReadInConfig(); err != nil {
-			return fmt.Errorf("read config %s: %w", file, err)
-		}
+	}
+	if err := applyConfig(cmd, cf, os.LookupEnv); err != nil {
+		return err
+	}
+	if err := a.v.BindPFlags(cmd.Flags()); err != nil {
+		return err
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(a.v.GetString("log-level"))); err != nil {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
-	return nil
-}
-
-// checkConfigKeys refuses keys that no command has a flag for, naming the
-// file and line: a typo in a config file must not be silently ignored.
-func checkConfigKeys(file string, root *cobra.Command) error {
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return fmt.Errorf("config %s: %w", file, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	m := doc.Content[0]
-	if m.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s:%d: want a mapping of flag names to values", file, m.Line)
-	}
-	known := map[string]bool{}
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
-			fs.VisitAll(func(f *pflag.Flag) { known[f.Name] = true })
-		}
-		for _, s := range c.Commands() {
-			walk(s)
-		}
-	}
-	walk(root)
-	var bad []string
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := m.Content[i]
-		if !known[k.Value] {
-			bad = append(bad, fmt.Sprintf("%s:%d: unknown key %q (config keys are flag names)", file, k.Line, k.Value))
-		}
-	}
-	if len(bad) > 0 {
-		slices.Sort(bad)
-		return fmt.Errorf("%s", strings.Join(bad, "\n"))
-	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package codes
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"slices"
@@ -69,9 +70,51 @@ func (in Info) clone() Info {
 //go:embed catalog.tsv
 var catalogTSV string
 
-// cat is built once from catalogTSV and never modified, so concurrent reads
-// need no locking.
-var cat = mustLoad(catalogTSV)
+// generatedTSV names every Win32 system error as HRESULT_FROM_WIN32 and
+// the common COM and setup HRESULTs, from golang.org/x/sys/windows's
+// constant table (source tag [XSYS]); see internal/gen.
+//
+//go:generate go run ./internal/gen
+//go:embed catalog_generated.tsv
+var generatedTSV string
+
+// cat is built once from catalogTSV and generatedTSV and never modified,
+// so concurrent reads need no locking.
+var cat = mustMerge(mustLoad(catalogTSV), mustLoad(generatedTSV))
+
+// mustMerge adds the generated entries to the hand-written ones: a code or
+// a name the hand table has keeps its hand-written entry.
+func mustMerge(hand, gen *catalog) *catalog {
+	out := &catalog{byCode: map[Code]int{}, byName: map[string]int{}}
+	infos := slices.Clone(hand.infos)
+	for _, in := range gen.infos {
+		if _, dup := hand.byCode[in.Code]; dup {
+			continue
+		}
+		names := append([]string{in.Name}, in.Aliases...)
+		for _, n := range names {
+			if _, dup := hand.byName[strings.ToUpper(n)]; dup && !isDecimal(n) {
+				panic(fmt.Sprintf("codes: generated name %s of %s is the hand table's; regenerate with go generate ./codes", n, in.Code.Hex()))
+			}
+		}
+		infos = append(infos, in)
+	}
+	slices.SortFunc(infos, func(a, b Info) int { return cmp.Compare(a.Code, b.Code) })
+	for i, in := range infos {
+		out.byCode[in.Code] = i
+		for _, n := range append([]string{in.Name}, in.Aliases...) {
+			key := strings.ToUpper(n)
+			if j, dup := out.byName[key]; dup && !isDecimal(n) {
+				panic(fmt.Sprintf("codes: name %s of %s is also %s's", n, in.Code.Hex(), infos[j].Code.Hex()))
+			}
+			if _, dup := out.byName[key]; !dup {
+				out.byName[key] = i
+			}
+		}
+	}
+	out.infos = infos
+	return out
+}
 
 type catalog struct {
 	infos  []Info         // sorted by code

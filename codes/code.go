@@ -97,9 +97,16 @@ type Facility uint16
 // Facilities of the codes in the catalog (winerror.h FACILITY_* values).
 const (
 	FacilityNull                 Facility = 0
+	FacilityRPC                  Facility = 1
+	FacilityDispatch             Facility = 2
+	FacilityStorage              Facility = 3
+	FacilityITF                  Facility = 4
 	FacilityWin32                Facility = 7
+	FacilityWindows              Facility = 8
 	FacilitySecurity             Facility = 9
 	FacilityCert                 Facility = 0xB
+	FacilitySetupAPI             Facility = 0xF
+	FacilitySXS                  Facility = 0x17
 	FacilityHTTP                 Facility = 0x19
 	FacilityBackgroundCopy       Facility = 0x20
 	FacilityWindowsUpdate        Facility = 0x24
@@ -109,9 +116,16 @@ const (
 
 var facilityNames = map[Facility]string{
 	FacilityNull:                 "NULL",
+	FacilityRPC:                  "RPC",
+	FacilityDispatch:             "DISPATCH",
+	FacilityStorage:              "STORAGE",
+	FacilityITF:                  "ITF",
 	FacilityWin32:                "WIN32",
+	FacilityWindows:              "WINDOWS",
 	FacilitySecurity:             "SECURITY",
 	FacilityCert:                 "CERT",
+	FacilitySetupAPI:             "SETUPAPI",
+	FacilitySXS:                  "SXS",
 	FacilityHTTP:                 "HTTP",
 	FacilityBackgroundCopy:       "BACKGROUNDCOPY",
 	FacilityWindowsUpdate:        "WINDOWSUPDATE",

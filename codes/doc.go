@@ -34,6 +34,23 @@
 // constant and the decimal error number are aliases, and Info.Win32 and
 // Code.Win32 give the number (12030 for 0x80072EFE).
 //
+// # The generated table
+//
+// catalog_generated.tsv names every Win32 system error as HRESULT_FROM_WIN32
+// (0x8007xxxx, ERROR_INVALID_PARAMETER as 0x80070057) and the common COM,
+// RPC, storage, security, certificate, setup and side-by-side HRESULTs
+// (E_INVALIDARG, RPC_E_*, CO_E_*, SPAPI_E_*), from the constant table that
+// golang.org/x/sys/windows maintains (zerrors_windows.go), with the source
+// tag [XSYS] and a generic meaning. Where a value has a COM name and a Win32
+// name, the COM name is primary (0x80070057 is E_INVALIDARG, alias
+// ERROR_INVALID_PARAMETER and 87). The hand-written catalog.tsv wins: a code
+// or a name it has is left out of the generated table. Regenerate after an
+// x/sys upgrade or a change to catalog.tsv with
+//
+//	go generate ./codes
+//
+// (internal/gen; a test fails while the checked-in table is stale).
+//
 // # The table
 //
 // The catalog is catalog.tsv in this directory, embedded with go:embed and

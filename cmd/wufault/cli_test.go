@@ -121,3 +121,25 @@ func TestJSONOutputs(t *testing.T) {
 		t.Errorf("verify --json: %d %q", status, out)
 	}
 }
+
+// The generated part of the catalog names codes common in real logs.
+func TestDecodeGeneratedNames(t *testing.T) {
+	out, errs, status := runCmd(t, "decode", "--json", "0x80070057", "0x800706D9", "0x800736B3", "E_INVALIDARG")
+	var got []decodedCode
+	if status != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got) != 4 {
+		t.Fatalf("status %d %s\n%s", status, errs, out)
+	}
+	for n, want := range []string{"E_INVALIDARG", "EPT_S_NOT_REGISTERED", "ERROR_SXS_ASSEMBLY_NOT_FOUND", "E_INVALIDARG"} {
+		if got[n].Name != want || !got[n].Known {
+			t.Errorf("%s: name %q, want %q", got[n].Input, got[n].Name, want)
+		}
+	}
+	if got[0].Win32 != 87 || !strings.Contains(got[0].Description, "ERROR_INVALID_PARAMETER") {
+		t.Errorf("0x80070057: %+v", got[0])
+	}
+	// Hand-written meanings stay for the network codes.
+	out, _, _ = runCmd(t, "decode", "0x80072EFE")
+	if !strings.Contains(out, "WININET_E_CONNECTION_ABORTED") || !strings.Contains(out, "RST or FIN") {
+		t.Errorf("hand-written entry lost:\n%s", out)
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +28,23 @@ func TestJournalUnknownFilter(t *testing.T) {
 	}
 	if code, b := call(t, "GET", api+"/journal?event=scenario&fault=tcp.reset", "", ""); code != 200 {
 		t.Errorf("known kinds: %d %s", code, b)
+	}
+}
+
+// EventKinds names every Event* constant of journal.go.
+func TestEventKindsComplete(t *testing.T) {
+	b, err := os.ReadFile("journal.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := regexp.MustCompile(`(?m)^\s*Event[A-Za-z]+\s*=\s*"([^"]+)"`).FindAllSubmatch(b, -1)
+	if len(consts) < 10 {
+		t.Fatalf("found %d constants", len(consts))
+	}
+	for _, m := range consts {
+		if !slices.Contains(EventKinds, string(m[1])) {
+			t.Errorf("EventKinds lacks %q", m[1])
+		}
 	}
 }
 

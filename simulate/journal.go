@@ -27,9 +27,10 @@ const (
 	EventCA        = "ca"          // the world created its lab CA (Detail: how a client trusts it)
 )
 
-// EventKinds lists every event kind, for filters that must refuse the others.
+// EventKinds lists every event kind, for filters that must refuse the
+// others (a test checks that it names every Event* constant).
 var EventKinds = []string{EventConnOpen, EventConnClose, EventRequest, EventResponse, EventDNSQuery,
-	EventFault, EventArmed, EventHandshake, EventAuth, EventReport, EventScenario, EventError}
+	EventFault, EventArmed, EventHandshake, EventAuth, EventReport, EventScenario, EventError, EventCA}
 
 // Event is one journal entry. Conn and Req tie firings to the connection and
 // request they hit, so every failure a client sees can be attributed.

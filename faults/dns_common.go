@@ -10,6 +10,7 @@ import (
 
 // DNSMatch restricts a dns.* fault to some query types; empty means all.
 type DNSMatch struct {
+	// QTypes are the query types the fault answers (A, AAAA, …); empty means all.
 	QTypes []string `yaml:"qtypes,omitempty" json:"qtypes,omitempty"`
 }
 
@@ -44,6 +45,7 @@ const DefaultNegativeTTL = 300
 // (the Windows DNS client included) may cache the "does not exist".
 // Absent or 0s: DefaultNegativeTTL (300s); it counts in whole seconds.
 type NegativeTTL struct {
+	// NegativeTTL is the SOA minimum of the negative answer, in whole seconds (default 300s).
 	NegativeTTL profile.Duration `yaml:"negative_ttl,omitempty" json:"negative_ttl,omitempty"`
 }
 

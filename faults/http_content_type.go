@@ -7,6 +7,7 @@ import (
 
 // HTTPContentType replaces the response Content-Type.
 type HTTPContentType struct {
+	// Type is the Content-Type to send instead.
 	Type string `yaml:"type" json:"type"`
 }
 

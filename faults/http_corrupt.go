@@ -7,6 +7,7 @@ import (
 
 // HTTPCorrupt flips bytes of the response body after N bytes, keeping its length.
 type HTTPCorrupt struct {
+	// AfterBytes is how many body bytes pass intact first (default 0).
 	AfterBytes int64 `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
 	// Count is how many bytes to flip (default 1).
 	Count int `yaml:"count,omitempty" json:"count,omitempty"`

@@ -18,7 +18,8 @@ type HTTPSOAPFault struct {
 	// ErrorCode is the WSUS ErrorCode in the detail (default InternalServerError).
 	ErrorCode string `yaml:"error_code,omitempty" json:"error_code,omitempty"`
 	// Status is the HTTP status (default 500).
-	Status  int    `yaml:"status,omitempty" json:"status,omitempty"`
+	Status int `yaml:"status,omitempty" json:"status,omitempty"`
+	// Message is the faultstring text.
 	Message string `yaml:"message,omitempty" json:"message,omitempty"`
 }
 

@@ -11,8 +11,11 @@ import (
 
 // HTTPStatus answers with an HTTP status, body and headers instead of the upstream.
 type HTTPStatus struct {
-	Status  int               `yaml:"status" json:"status"`
-	Body    string            `yaml:"body,omitempty" json:"body,omitempty"`
+	// Status is the HTTP status to answer with.
+	Status int `yaml:"status" json:"status"`
+	// Body is the response body (default: a short HTML page).
+	Body string `yaml:"body,omitempty" json:"body,omitempty"`
+	// Headers are added to the response.
 	Headers map[string]string `yaml:"headers,omitempty" json:"headers,omitempty"`
 }
 

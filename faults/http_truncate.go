@@ -8,6 +8,7 @@ import (
 
 // HTTPTruncate cuts the response body after N bytes and closes the connection.
 type HTTPTruncate struct {
+	// AfterBytes is how many body bytes are sent before the cut.
 	AfterBytes int64 `yaml:"after_bytes" json:"after_bytes"`
 	// Length is what the headers announce: keep (the original
 	// Content-Length, so the body ends short), match (Content-Length set to

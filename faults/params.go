@@ -77,8 +77,10 @@ func (r *ByteRate) UnmarshalText(b []byte) error {
 // exchange: At is the phase, AfterBytes how many bytes toward the client
 // pass (counted from the start of that phase) before the fault acts.
 type PhaseBound struct {
-	At         profile.Phase `yaml:"at,omitempty" json:"at,omitempty"`
-	AfterBytes int64         `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
+	// At is the phase the fault acts at (the default depends on the kind).
+	At profile.Phase `yaml:"at,omitempty" json:"at,omitempty"`
+	// AfterBytes is how many bytes reach the client before the fault acts (default 0).
+	AfterBytes int64 `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
 }
 
 // Phase returns the phase the fault is bound to, defaulting to def.

@@ -12,8 +12,10 @@ import (
 
 // TCPLatency delays every write toward the client by latency ± jitter.
 type TCPLatency struct {
+	// Latency is the delay added to every write toward the client.
 	Latency profile.Duration `yaml:"latency" json:"latency"`
-	Jitter  profile.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	// Jitter is the most a delay varies by, either way (default 0).
+	Jitter profile.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
 }
 
 func init() {

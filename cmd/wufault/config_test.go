@@ -127,6 +127,7 @@ func TestCompletion(t *testing.T) {
 		"scenarios fixes flush":       {"flush-dns\tFlush the DNS client cache"},
 		"matrix --format j":           {"json", "junit"},
 		"serve --scenario tls-cert-e": {"tls-cert-expired\t"},
+		"faults show tcp.re":          {"tcp.reset\t"},
 	} {
 		out, _, status := runCmd(t, append([]string{"__complete"}, strings.Fields(args+" ")...)...)
 		for _, w := range want {

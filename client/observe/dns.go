@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -157,4 +158,76 @@ func (dnsStream) parse(f *Flow, st *stream, ts time.Time, src, dst netip.AddrPor
 		f.a.dns.datagram(st.buf[2:2+n], src, dst, ts, "tcp")
 		st.buf = st.buf[2+n:]
 	}
+}
+
+// Recognising DNS by content: a datagram on a port not known as DNS that
+// parses as a query is kept (a bounded number of them, oldest dropped);
+// a datagram back that parses as its response makes the query's server
+// port a DNS port, and both go to the tracker.
+
+// maxSniffed bounds the queries kept while waiting for a response.
+const maxSniffed = 4096
+
+type sniffKey struct {
+	client, server netip.AddrPort
+	id             uint16
+}
+
+type sniffed struct {
+	payload  []byte
+	ts       time.Time
+	question string
+}
+
+type dnsSniffer struct {
+	pending map[sniffKey]sniffed
+	order   []sniffKey
+}
+
+// question is the first question of a DNS message in the lowercase form
+// used to match a response to its query, and whether it is a response.
+func question(payload []byte) (string, uint16, bool, bool) {
+	var m layers.DNS
+	if err := m.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil || len(m.Questions) != 1 || m.OpCode != layers.DNSOpCodeQuery {
+		return "", 0, false, false
+	}
+	q := m.Questions[0]
+	return strings.ToLower(string(q.Name)) + "/" + q.Type.String() + "/" + q.Class.String(), m.ID, m.QR, true
+}
+
+// sniffDNS looks at a UDP datagram on a port not known as DNS.
+func (a *analyzer) sniffDNS(payload []byte, src, dst netip.AddrPort, ts time.Time) {
+	if len(payload) < 12 || len(payload) > 4096 {
+		return
+	}
+	q, id, isResponse, ok := question(payload)
+	if !ok {
+		return
+	}
+	s := a.sniff
+	if !isResponse {
+		k := sniffKey{src, dst, id}
+		if _, dup := s.pending[k]; !dup {
+			if len(s.order) >= maxSniffed {
+				delete(s.pending, s.order[0])
+				s.order = s.order[1:]
+			}
+			s.order = append(s.order, k)
+		}
+		s.pending[k] = sniffed{payload: bytes.Clone(payload), ts: ts, question: q}
+		return
+	}
+	k := sniffKey{dst, src, id}
+	query, ok := s.pending[k]
+	if !ok || query.question != q {
+		return
+	}
+	delete(s.pending, k)
+	port := src.Port()
+	if !a.dnsPorts[port] {
+		a.dnsPorts[port] = true
+		a.an.DNSPortsByContent = append(a.an.DNSPortsByContent, int(port))
+	}
+	a.dns.datagram(query.payload, dst, src, query.ts, "udp")
+	a.dns.datagram(payload, src, dst, ts, "udp")
 }

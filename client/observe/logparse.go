@@ -226,8 +226,13 @@ var (
 	etwLineRE    = regexp.MustCompile(`^(\d{4})[./-](\d{2})[./-](\d{2})\s+(\d{2}):(\d{2}):(\d{2})\.(\d{1,7})\s+(\d+)\s+(\d+)\s+(\S+)\s*(.*)$`)
 	// {GUID}\t2015-03-23 19:39:34:484-0400\t1\t161\t[AGENT_DOWNLOAD_FAILED]\t101\t{GUID}\t201\t80200056\t…
 	reportingRE = regexp.MustCompile(`^\{[0-9A-Fa-f-]{36}\}\s+(\d{4})-(\d{2})-(\d{2})\s+(\d{2}):(\d{2}):(\d{2}):(\d{3})([+-]\d{4})\s+(\d+)\s+(\d+)\s+\[([A-Z_]+)\]\s+(.*)$`)
-	// "1060 15a8 PT WARNING: …" (no date) and "Misc   *FAILED* …".
-	bareLineRE = regexp.MustCompile(`^(?:(\d+)\s+([0-9a-fA-F]+)\s+)?([A-Za-z][A-Za-z0-9]*)\s+(.*)$`)
+	// "1060 15a8 PT WARNING: …", "03E4 1668 Misc Send request failed…" (no
+	// date; the PID in hex or decimal), "Misc   *FAILED* …" and
+	// "[DownloadManager] …".
+	bareLineRE = regexp.MustCompile(`^(?:([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+)?\[?([A-Za-z][A-Za-z0-9]*)\]?\s+(.*)$`)
+	// tracefmt's ETW rendering: "DownloadManager [0]12F4.1FE8::09/29/2017-13:45:08.530 [agent]DO job …"
+	// (component, [CPU]PID.TID in hex, ::MM/DD/YYYY-HH:MM:SS.fff).
+	traceLineRE = regexp.MustCompile(`^\[?([A-Za-z][A-Za-z0-9]*)\]?\s+\[\d+\]([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)::(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2}):(\d{2})\.(\d{1,7})\s*(.*)$`)
 )
 
 // components are the component tags of both formats (7.1, 7.2, 3.1), to
@@ -245,7 +250,12 @@ var components = map[string]bool{
 // recognisable and no code).
 func parseLine(line string, o LogOptions) (Entry, bool) {
 	var e Entry
-	if m := etwLineRE.FindStringSubmatch(line); m != nil {
+	if m := traceLineRE.FindStringSubmatch(line); m != nil {
+		e.Format = FormatETW
+		frac := m[10] + strings.Repeat("0", 9-len(m[10]))
+		e.Time = mkTime(o.Location, m[6], m[4], m[5], m[7], m[8], m[9], frac)
+		e.PID, e.TID, e.Component, e.Text = m[2], m[3], m[1], m[11]
+	} else if m := etwLineRE.FindStringSubmatch(line); m != nil {
 		e.Format = FormatETW
 		frac := m[7] + strings.Repeat("0", 9-len(m[7]))
 		e.Time = mkTime(o.Location, m[1], m[2], m[3], m[4], m[5], m[6], frac)
@@ -278,6 +288,7 @@ func parseLine(line string, o LogOptions) (Entry, bool) {
 		e.Format = FormatText
 		e.Text = strings.TrimSpace(line)
 	}
+	e.Component = strings.Trim(e.Component, "[]")
 	e.Text = strings.TrimSpace(e.Text)
 	if e.Format != FormatReporting {
 		e.Codes = findCodes(e.Text)
@@ -403,6 +414,7 @@ var (
 	proxyListRE   = regexp.MustCompile(`(?i)Proxy List used\s*:\s*<([^>]*)>`)
 	bypassListRE  = regexp.MustCompile(`(?i)Bypass List used\s*:\s*<([^>]*)>`)
 	authSchemesRE = regexp.MustCompile(`(?i)Auth Schemes used\s*:\s*<([^>]*)>`)
+	bitsProxyRE   = regexp.MustCompile(`(?i)\busing proxy\s*=\s*([^\s,;]+)`)
 	wsProxyRE     = regexp.MustCompile(`(?i)WS Proxy List:\s*'([^']*)',\s*Bypass List:\s*'([^']*)'`)
 	urlRE         = regexp.MustCompile(`(?i)\bhttps?://[^\s<>'"]+`)
 	finalRE       = regexp.MustCompile(`(?i)\bExit code\s*=|failed Searching for update with error|failed to check for updates with error`)
@@ -462,6 +474,9 @@ func extractFields(e *Entry) {
 	}
 	if m := authSchemesRE.FindStringSubmatch(t); m != nil {
 		e.AuthSchemes = strings.TrimSpace(m[1])
+	}
+	if m := bitsProxyRE.FindStringSubmatch(t); m != nil && e.ProxyList == "" {
+		e.ProxyList = m[1]
 	}
 	if m := wsProxyRE.FindStringSubmatch(t); m != nil {
 		e.ProxyList, e.BypassList = m[1], m[2]

@@ -353,3 +353,27 @@ func TestEventXMLTruncatedAndUTF16(t *testing.T) {
 		t.Errorf("utf-16: err %v, codes %d", err, len(res.Codes()))
 	}
 }
+
+// Lines the parser used to miss: a component after a hex PID and TID with
+// no timestamp, a bracketed component, tracefmt's ETW rendering with its
+// MM/DD/YYYY-HH:MM:SS.fff time, and BITS's "using proxy = host:port".
+func TestLogParserGaps(t *testing.T) {
+	loc := LogOptions{Location: time.UTC}
+	e, ok := parseLine("03E4 1668 Misc Send request failed, hr:0x80072ee2", loc)
+	if !ok || e.Component != "Misc" || e.PID != "03E4" || e.TID != "1668" || len(e.Codes) != 1 || e.Codes[0].Code != 0x80072EE2 {
+		t.Errorf("timestamp-less hex PID: %+v", e)
+	}
+	e, ok = parseLine("[DownloadManager] BITS job {C6E2F6DC-5B78-4608-B6F1-0678C23614BD} failed, error = 0x80200013", loc)
+	if !ok || e.Component != "DownloadManager" || len(e.Codes) != 1 {
+		t.Errorf("bracketed component: %+v", e)
+	}
+	e, ok = parseLine("DownloadManager [0]12F4.1FE8::09/29/2017-13:45:08.530 [agent]DO job {C6E2F6DC-5B78-4608-B6F1-0678C23614BD} hit a transient error, updateId = 5537BD35-BB74-40B2-A8C3-B696D3C97CBA.201 <NULL>, error = 0x80D0000A", loc)
+	want := time.Date(2017, 9, 29, 13, 45, 8, 530_000_000, time.UTC)
+	if !ok || e.Format != FormatETW || e.Component != "DownloadManager" || !e.Time.Equal(want) || e.PID != "12F4" || e.TID != "1FE8" || len(e.Codes) != 1 || e.Codes[0].Code != 0x80D0000A {
+		t.Errorf("tracefmt ETW line: %+v (time %s)", e, e.Time)
+	}
+	e, ok = parseLine("2018-10-21 12:08:49:804 1012 1a4 BITS job 7 transfer using proxy = proxy.corp.example:8080", loc)
+	if !ok || e.ProxyList != "proxy.corp.example:8080" {
+		t.Errorf("BITS proxy: %+v", e)
+	}
+}

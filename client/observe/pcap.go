@@ -22,7 +22,11 @@ type AnalyzeOptions struct {
 	// StallThreshold is the silence that counts as a stall (default 2s).
 	StallThreshold time.Duration
 	// DNSPorts are UDP and TCP ports carrying DNS besides 53 (the world's
-	// DNS listens on 1053 by default).
+	// DNS listens on 1053 by default). Other ports are recognised by
+	// content: a UDP datagram that parses as a DNS query and a datagram
+	// back that parses as its response (same ID and question) make the
+	// query's destination port a DNS port, for UDP and for the TCP flows
+	// to it that start afterwards.
 	DNSPorts []int
 	// MaxStreamBytes bounds what is kept of each direction of a TCP
 	// stream for parsing (default 1 MiB); later bytes are only counted.
@@ -46,6 +50,9 @@ type Analysis struct {
 	// code it predicts.
 	Findings []Finding `json:"findings"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// DNSPortsByContent are the ports taken as DNS because a query and its
+	// response were seen on them, not because they were 53 or named.
+	DNSPortsByContent []int `json:"dns_ports_by_content,omitempty"`
 }
 
 // Finding is one signature on the wire and what it predicts.
@@ -170,6 +177,7 @@ type analyzer struct {
 	assembler *reassembly.Assembler
 	flows     []*Flow
 	dns       *dnsTracker
+	sniff     *dnsSniffer
 	decodeErr int
 	nonIP     int
 }
@@ -182,6 +190,7 @@ func newAnalyzer(an *Analysis, o AnalyzeOptions) *analyzer {
 		}
 	}
 	a.dns = newDNSTracker(a)
+	a.sniff = &dnsSniffer{pending: map[sniffKey]sniffed{}}
 	pool := reassembly.NewStreamPool(&flowFactory{a: a})
 	a.assembler = reassembly.NewAssembler(pool)
 	a.assembler.MaxBufferedPagesPerConnection = 4096
@@ -230,8 +239,11 @@ func (a *analyzer) packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTy
 	case *layers.UDP:
 		src := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
 		dst := netip.AddrPortFrom(dstIP, uint16(t.DstPort))
-		if a.dnsPorts[uint16(t.SrcPort)] || a.dnsPorts[uint16(t.DstPort)] {
+		switch {
+		case a.dnsPorts[uint16(t.SrcPort)] || a.dnsPorts[uint16(t.DstPort)]:
 			a.dns.datagram(t.Payload, src, dst, ci.Timestamp, "udp")
+		default:
+			a.sniffDNS(t.Payload, src, dst, ci.Timestamp)
 		}
 	}
 }
@@ -243,6 +255,7 @@ func (a *analyzer) finish() {
 	}
 	a.dns.finish(a.an.End)
 	an := a.an
+	sort.Ints(an.DNSPortsByContent)
 	an.Flows = a.flows
 	an.DNS = a.dns.queries
 	for _, f := range a.flows {

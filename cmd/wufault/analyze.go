@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,7 +28,9 @@ stalls longer than --stall, TLS alerts and the handshake stage reached, HTTP sta
 lines (407, 5xx) and malformed replies, with the Windows Update code each signature
 predicts, its confidence and its source in reference/wu-codes.md section 4.
 
-The world's DNS usually listens on a port other than 53: name it with --dns-port.`,
+DNS is recognised on 53, on the --dns-port ports, and on any other port by content: a
+UDP query and its response make their server port a DNS port (the report says which), and TCP
+flows to that port that start afterwards are read as DNS too.`,
 		Example: `  wufault analyze lab.pcap
   wufault analyze --dns-port 1053 --stall 5s --json lab.pcapng`,
 		Args: cobra.MinimumNArgs(1),
@@ -75,6 +78,9 @@ func (a *app) printAnalysis(an *observe.Analysis, allFlows bool) {
 	dur := an.End.Sub(an.Start)
 	fmt.Fprintf(w, "%s: %s, %d packets over %s, %d TCP flows, %d DNS queries, %d findings\n",
 		an.Source, an.Format, an.Packets, dur.Round(time.Millisecond), len(an.Flows), len(an.DNS), len(an.Findings))
+	if len(an.DNSPortsByContent) > 0 {
+		fmt.Fprintf(w, "  DNS recognised by content (a query and its response) on port(s) %s\n", joinInts(an.DNSPortsByContent))
+	}
 	rel := func(t time.Time) string {
 		if t.IsZero() {
 			return "-"
@@ -243,4 +249,12 @@ func dnsPortOf(addr string) int {
 		return int(ap.Port())
 	}
 	return 53
+}
+
+func joinInts(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }

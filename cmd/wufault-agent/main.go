@@ -16,7 +16,7 @@ import (
 
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/internal/buildinfo"
+	"github.com/wufault/wufault/client/buildinfo"
 )
 
 func main() {

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/wufault/wufault/internal/buildinfo"
+	"github.com/wufault/wufault/client/buildinfo"
 )
 
 // app is the state one invocation of the command shares: the writers, the

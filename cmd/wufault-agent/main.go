@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wufault/wufault/client/buildinfo"
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
-	"github.com/wufault/wufault/client/buildinfo"
 )
 
 func main() {

@@ -39,6 +39,11 @@ type ProxyAuth struct {
 	// security), as a proxy allowing LmCompatibilityLevel < 3 clients does.
 	// Off: only NTLMv2 passes, as on any current Windows server.
 	NTLMv1 bool `yaml:"ntlmv1,omitempty" json:"ntlmv1,omitempty"`
+
+	// fallback holds the connections of requests without a connection
+	// store (connState), made on first use.
+	fallbackOnce sync.Once
+	fallback     *connTable
 }
 
 func init() {

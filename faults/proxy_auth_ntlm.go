@@ -192,45 +192,42 @@ func (f *ProxyAuth) ntlmServer() *ntlm.Server {
 
 // connState returns the state of r's client connection: from the
 // connection's store when the proxy set one up ([WithConnID]), otherwise
-// from a bounded table keyed by the client's address.
+// from this fault's own bounded table keyed by the client's address.
 func (f *ProxyAuth) connState(r *http.Request) *authConn {
 	if st, ok := ConnValue(r.Context(), f, func() *authConn { return new(authConn) }); ok {
 		return st
 	}
-	return fallbackConns.get(f, r.RemoteAddr)
+	f.fallbackOnce.Do(func() { f.fallback = &connTable{max: maxFallbackConns, m: map[string]*authConn{}} })
+	return f.fallback.get(r.RemoteAddr)
 }
+
+// maxFallbackConns bounds a fault's table of connections without a store.
+const maxFallbackConns = 4096
 
 // connTable holds per-connection state for requests whose context has no
-// connection store. Client addresses identify live connections; the table
-// forgets arbitrary entries beyond its size.
+// connection store, for one fault (one world's rule): client addresses
+// identify live connections. Past max entries it forgets the oldest
+// first, so which state a client loses does not depend on map order.
 type connTable struct {
-	mu  sync.Mutex
-	max int
-	m   map[connTableKey]*authConn
+	mu    sync.Mutex
+	max   int
+	m     map[string]*authConn
+	order []string // insertion order, oldest first
 }
 
-type connTableKey struct {
-	f    *ProxyAuth
-	addr string
-}
-
-var fallbackConns = &connTable{max: 4096, m: map[connTableKey]*authConn{}}
-
-func (t *connTable) get(f *ProxyAuth, addr string) *authConn {
+func (t *connTable) get(addr string) *authConn {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := connTableKey{f, addr}
-	if st, ok := t.m[k]; ok {
+	if st, ok := t.m[addr]; ok {
 		return st
 	}
-	if len(t.m) >= t.max {
-		for old := range t.m {
-			delete(t.m, old)
-			break
-		}
+	if len(t.order) >= t.max {
+		delete(t.m, t.order[0])
+		t.order = append(t.order[:0], t.order[1:]...)
 	}
 	st := new(authConn)
-	t.m[k] = st
+	t.m[addr] = st
+	t.order = append(t.order, addr)
 	return st
 }
 

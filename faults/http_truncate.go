@@ -12,8 +12,9 @@ type HTTPTruncate struct {
 	AfterBytes int64 `yaml:"after_bytes" json:"after_bytes"`
 	// Length is what the headers announce: keep (the original
 	// Content-Length, so the body ends short), match (Content-Length set to
-	// the cut, so the short body looks complete) or none (no length, the
-	// close ends the body). Default keep.
+	// the cut, so the short body looks complete), none (no length, the
+	// close ends the body) or chunked (chunked encoding, cut without the
+	// last chunk, row 7b). Default keep.
 	Length string `yaml:"length,omitempty" json:"length,omitempty"`
 }
 
@@ -28,7 +29,7 @@ func (f *HTTPTruncate) Validate() error {
 		errs = append(errs, fieldErr("after_bytes", "must be >= 0, got %d", f.AfterBytes))
 	}
 	if f.Length != "" {
-		errs = append(errs, oneOf("length", f.Length, []string{"keep", "match", "none"}))
+		errs = append(errs, oneOf("length", f.Length, []string{"keep", "match", "none", "chunked"}))
 	}
 	return errors.Join(errs...)
 }
@@ -45,6 +46,8 @@ var _ HTTPHook = (*HTTPTruncate)(nil)
 //	       body looks complete → a parse or hash failure
 //	none   no length, no chunking (Transfer-Encoding: identity): the close
 //	       ends the body
+//	chunked  chunked encoding whatever the origin sent, cut without the
+//	       last chunk (row 7b) → 0x80072EFE-class
 //
 // A body no longer than AfterBytes passes whole.
 func (f *HTTPTruncate) ServeHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -79,6 +82,9 @@ func (t *truncWriter) WriteHeader(code int) {
 		case "none":
 			h.Del("Content-Length")
 			h.Set("Transfer-Encoding", "identity")
+		case "chunked":
+			h.Del("Content-Length")
+			h.Set("Transfer-Encoding", "chunked")
 		}
 	}
 	t.ResponseWriter.WriteHeader(code)

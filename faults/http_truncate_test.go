@@ -22,6 +22,8 @@ func TestHTTPTruncate(t *testing.T) {
 		{"keep chunked", HTTPTruncate{AfterBytes: 300}, true, -1, 300, io.ErrUnexpectedEOF},
 		{"match", HTTPTruncate{AfterBytes: 300, Length: "match"}, false, 300, 300, nil},
 		{"none", HTTPTruncate{AfterBytes: 300, Length: "none"}, false, -1, 300, nil},
+		// A Content-Length origin, sent chunked and cut without the last chunk.
+		{"chunked", HTTPTruncate{AfterBytes: 300, Length: "chunked"}, false, -1, 300, io.ErrUnexpectedEOF},
 		{"longer than the body", HTTPTruncate{AfterBytes: 5000}, false, 1000, 1000, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -33,7 +33,7 @@ var fieldDocs = map[string]string{
 	"HTTPStatus.Headers":        "Headers are added to the response.",
 	"HTTPStatus.Status":         "Status is the HTTP status to answer with.",
 	"HTTPTruncate.AfterBytes":   "AfterBytes is how many body bytes are sent before the cut.",
-	"HTTPTruncate.Length":       "Length is what the headers announce: keep (the original Content-Length, so the body ends short), match (Content-Length set to the cut, so the short body looks complete) or none (no length, the close ends the body).",
+	"HTTPTruncate.Length":       "Length is what the headers announce: keep (the original Content-Length, so the body ends short), match (Content-Length set to the cut, so the short body looks complete), none (no length, the close ends the body) or chunked (chunked encoding, cut without the last chunk, row 7b).",
 	"Info.Arm":                  "Arm says when the world arms a tcp.* kind (traits.go).",
 	"Info.Cures":                "Cures lists the fixes (scenarios' fix ids) that cure the kind, and how.",
 	"Info.Kind":                 "Kind is \"<layer>.<name>\": lowercase, the layer one of dns, tcp, tls, http, proxy.",

@@ -53,6 +53,9 @@ type controlService struct {
 	gate // handlers, streams included
 }
 
+// controlMaxHeaderBytes bounds a request head (larger: 431).
+const controlMaxHeaderBytes = 64 << 10
+
 // maxScenarioBody bounds a PUT /scenario body.
 const maxScenarioBody = scenarios.MaxSize
 
@@ -93,6 +96,8 @@ func (w *World) startControl(addr string) (service, error) {
 	c.srv = &http.Server{
 		Handler:           c.guard(mux),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    controlMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(w.log.With("service", "control").Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return w.ctx },
 	}
@@ -123,6 +128,14 @@ func (c *controlService) guard(next http.Handler) http.Handler {
 			return
 		}
 		defer c.leave()
+		if b := boundBody(rw, r, c.w.opts.BodyTimeout); b != nil {
+			defer func() {
+				if b.err != nil {
+					c.w.metrics.clientErr.WithLabelValues("control").Inc()
+					closeAfter(rw)
+				}
+			}()
+		}
 		if ra, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err != nil || !c.w.clientAllowed(ra) {
 			writeJSON(rw, http.StatusForbidden, apiError{Error: "client not allowed"})
 			return

@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,6 +77,8 @@ type tunnel struct {
 // reqState carries what the layers learn about one request to its
 // journal entry.
 type reqState struct {
+	req    *http.Request // as the client sent it (its context ends when the client leaves)
+	body   *deadlineBody // the request body, nil without one
 	status int
 	detail string
 	bytes  int64  // tunnel bytes toward the client
@@ -173,6 +178,76 @@ func (p *proxyService) Close() error {
 	return err
 }
 
+// boundBody gives the reading of r's body d: the connection's read
+// deadline, lifted once the body is read whole (a slow client must not
+// hold a handler forever; a slow answer after it is the origin's). The
+// body remembers how the client broke it, if it did.
+func boundBody(rw http.ResponseWriter, r *http.Request, d time.Duration) *deadlineBody {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b := &deadlineBody{ReadCloser: r.Body, rc: http.NewResponseController(rw)}
+	if d > 0 && b.rc.SetReadDeadline(time.Now().Add(d)) != nil {
+		return nil
+	}
+	b.limit = d
+	r.Body = b
+	return b
+}
+
+// deadlineBody lifts the read deadline at the body's end and keeps the
+// client's error.
+type deadlineBody struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	limit time.Duration
+	done  bool
+	err   error // how the client broke the body (nil: it did not)
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	switch {
+	case err == io.EOF && !b.done:
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	case err != nil && err != io.EOF && !errors.Is(err, http.ErrBodyReadAfterClose) && b.err == nil:
+		// (a read after the body was closed is the reader's doing: the
+		// origin answered before it took the whole body, say)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			err = fmt.Errorf("request body not received within %v: %w", b.limit, err)
+		}
+		b.err = err
+	}
+	return n, err
+}
+
+// clientError says whether err, met while serving r, is the client's
+// doing: a body it broke (a bad chunk size, too slow), or a connection it
+// closed (or half-closed) before the answer. It gives the journal's
+// detail and the status a proxy answers.
+func clientError(r *http.Request, body *deadlineBody, err error) (detail string, status int, ok bool) {
+	if body != nil && body.err != nil {
+		status = http.StatusBadRequest
+		if errors.Is(body.err, os.ErrDeadlineExceeded) {
+			status = http.StatusRequestTimeout
+		}
+		return "client: " + body.err.Error(), status, true
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return "client: connection closed before the answer (" + err.Error() + ")", http.StatusBadRequest, true
+	}
+	return "", 0, false
+}
+
+// closeAfter ends the connection once the answer is out: after a broken
+// body nothing more on it can be read as a request.
+func closeAfter(rw http.ResponseWriter) {
+	if c, _, err := http.NewResponseController(rw).Hijack(); err == nil {
+		_ = c.Close()
+	}
+}
+
 // connContext gives handlers the connection a request arrived on.
 func connContext(ctx context.Context, c net.Conn) context.Context {
 	for x := c; x != nil; x = faults.Unwrap(x) {
@@ -204,6 +279,10 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	connect := r.Method == http.MethodConnect
+	var body *deadlineBody
+	if !connect {
+		body = boundBody(rw, r, w.opts.BodyTimeout)
+	}
 	if tun != nil {
 		if connect {
 			http.Error(rw, "CONNECT inside a tunnel", http.StatusMethodNotAllowed)
@@ -233,7 +312,7 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	act := w.activeForAddr(fc.client)
 	ev := w.beginRequest("proxy", kind, fc, t, act)
 
-	st := &reqState{}
+	st := &reqState{body: body, req: r}
 	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, st))
 	pw := &phaseWriter{ResponseWriter: rw, w: w, fc: fc, ev: ev}
 	// finish journals the answer. A tunnel calls it when it ends, long
@@ -245,6 +324,13 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		if st.status == 0 {
 			st.status = pw.status // an answer written through the hooks (403 to a CONNECT, say)
+		}
+		if body != nil && body.err != nil {
+			if !strings.HasPrefix(st.detail, "client: ") {
+				st.detail, _, _ = clientError(r, body, nil)
+				w.metrics.clientErr.WithLabelValues("proxy").Inc()
+			}
+			closeAfter(rw)
 		}
 		if !connect {
 			st.bytes = pw.bytes
@@ -323,6 +409,13 @@ func (p *proxyService) upstreamFailure(resp *http.Response, ctx *goproxy.ProxyCt
 		return resp
 	}
 	st, _ := ctx.Req.Context().Value(reqKey{}).(*reqState)
+	if st != nil {
+		if detail, status, ok := clientError(st.req, st.body, ctx.Error); ok {
+			p.w.metrics.clientErr.WithLabelValues("proxy").Inc()
+			st.detail = detail
+			return goproxy.NewResponse(ctx.Req, "text/html; charset=utf-8", status, faults.HTMLPage(status, "the request could not be read from the client"))
+		}
+	}
 	if ref, refused := asRefused(ctx.Error); refused {
 		p.w.metrics.refused.Inc()
 		if st != nil {

@@ -44,6 +44,14 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 		st.detail = w.refusePage(rw, ref)
 		return
 	}
+	if detail, status, ok := clientError(r, nil, err); ok {
+		w.metrics.clientErr.WithLabelValues("proxy").Inc()
+		st.status, st.detail = status, detail
+		if up != nil {
+			_ = up.Close()
+		}
+		return
+	}
 	if err != nil {
 		status, body := w.upstreamPage(err)
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -99,8 +107,18 @@ func connectTarget(host string) string {
 // TLS is terminated with the lab CA first (World.interceptTLS), and the
 // requests inside get scheme https. It returns false when the tunnel stays
 // opaque.
+//
+// The wait for that first byte is bounded by Options.TunnelPeek: a client
+// that says nothing may be waiting for an origin that speaks first, and
+// the tunnel is relayed opaque then.
 func (p *proxyService) intercept(fc *faultConn, br *bufio.Reader, up net.Conn, hostport string, handshake []armed, ev event, st *reqState) bool {
+	_ = fc.SetReadDeadline(time.Now().Add(p.w.opts.TunnelPeek))
 	b, err := br.Peek(1)
+	_ = fc.SetReadDeadline(time.Time{})
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		st.detail = "client silent for " + p.w.opts.TunnelPeek.String() + ": relayed opaque"
+		return false
+	}
 	if err != nil {
 		_ = up.Close()
 		_ = fc.Close()
@@ -175,6 +193,8 @@ func (p *proxyService) pipe(fc *faultConn, br *bufio.Reader, up net.Conn, pendin
 }
 
 func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []armed, ev event, st *reqState) {
+	iw := &idleWatch{timeout: p.w.opts.TunnelIdle}
+	iw.down.Store(true) // until the origin speaks
 	// Origin → client runs in a goroutine of its own, started when the
 	// origin first has something to say (parked until then: one goroutine
 	// for a tunnel that carries nothing from the origin yet).
@@ -184,8 +204,12 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 	var downErr error
 	runDown := func() {
 		defer p.leave()
-		down, downErr = p.copyDown(fc, up, pending, ev)
+		iw.down.Store(false)
+		down, downErr = p.copyDown(fc, up, pending, ev, iw)
 		close(downDone)
+		if errors.Is(downErr, errTunnelIdle) {
+			fc.kill()
+		}
 		// The client gets tunnelLinger to finish its side.
 		t := time.NewTimer(tunnelLinger)
 		select {
@@ -226,7 +250,7 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 	defer stop()
 
 	// Client → origin, in this goroutine.
-	upBytes, err := p.copyToUpstream(up, fc, pre)
+	upBytes, err := p.copyToUpstream(up, fc, pre, iw)
 	close(upDone)
 	switch {
 	case err == nil && !fc.stalling.Load():
@@ -253,7 +277,10 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 	_ = up.Close()
 	_ = fc.Close()
 	st.bytes = down
-	if downErr != nil && !errors.Is(downErr, faults.ErrInjected) && !errors.Is(downErr, net.ErrClosed) {
+	switch {
+	case errors.Is(err, errTunnelIdle) || errors.Is(downErr, errTunnelIdle):
+		st.detail = "tunnel idle for " + iw.timeout.String() + " both ways: closed"
+	case downErr != nil && !errors.Is(downErr, faults.ErrInjected) && !errors.Is(downErr, net.ErrClosed):
 		st.detail = "tunnel: " + downErr.Error()
 	}
 	if st.detail == "" {
@@ -265,17 +292,17 @@ func (p *proxyService) tunnel(fc *faultConn, pre []byte, up net.Conn, pending []
 // (then the client gets a FIN after what the write path holds) or an
 // error (then the origin's side is closed). Without faults on the path it
 // splices; otherwise pending rules are armed at the first byte.
-func (p *proxyService) copyDown(fc *faultConn, up net.Conn, pending []armed, ev event) (int64, error) {
+func (p *proxyService) copyDown(fc *faultConn, up net.Conn, pending []armed, ev event, iw *idleWatch) (int64, error) {
 	var n int64
 	var err error
 	if len(pending) == 0 && fc.top.Load() == nil {
-		n, err = spliceCopy(fc, up)
+		n, err = spliceCopy(fc, up, iw)
 	} else {
 		n, err = p.idleCopy(fc, up, func() {
 			for _, a := range pending {
 				p.w.arm(fc, ev, a)
 			}
-		})
+		}, iw.side(&iw.down))
 	}
 	if err == nil {
 		_ = fc.CloseWrite()
@@ -283,6 +310,69 @@ func (p *proxyService) copyDown(fc *faultConn, up net.Conn, pending []armed, ev 
 		_ = up.Close()
 	}
 	return n, err
+}
+
+// errTunnelIdle ends a tunnel that carried nothing either way for
+// Options.TunnelIdle.
+var errTunnelIdle = errors.New("tunnel idle")
+
+// idleWatch tells when an opaque tunnel has been idle both ways. Each
+// direction reads with a deadline one period ahead; when it passes with
+// nothing read, that direction is idle, and the tunnel ends once the other
+// one is idle too (within two periods of the last byte). A long one-way
+// download keeps the tunnel: its direction is never idle.
+type idleWatch struct {
+	timeout  time.Duration
+	up, down atomic.Bool // the direction saw a whole period without a byte
+}
+
+// side is one direction of the watch (nil when there is no timeout).
+func (iw *idleWatch) side(self *atomic.Bool) *idleSide {
+	if iw == nil || iw.timeout <= 0 {
+		return nil
+	}
+	other := &iw.down
+	if self == &iw.down {
+		other = &iw.up
+	}
+	return &idleSide{w: iw, self: self, other: other}
+}
+
+type idleSide struct {
+	w           *idleWatch
+	self, other *atomic.Bool
+	mark        int64 // bytes copied when the period began
+}
+
+// begin starts a period: the next read must come within the timeout.
+func (s *idleSide) begin(src net.Conn, total int64) {
+	if s == nil {
+		return
+	}
+	s.mark = total
+	_ = src.SetReadDeadline(time.Now().Add(s.w.timeout))
+}
+
+// active records a byte read: this direction is not idle.
+func (s *idleSide) active() {
+	if s != nil && s.self.Load() {
+		s.self.Store(false)
+	}
+}
+
+// next handles a read error: nil when it was the period's deadline and
+// the copy goes on (a new period begins), errTunnelIdle when the tunnel
+// is idle both ways, err itself otherwise.
+func (s *idleSide) next(src net.Conn, err error, total int64) error {
+	if s == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	s.self.Store(total == s.mark)
+	if s.self.Load() && s.other.Load() {
+		return errTunnelIdle
+	}
+	s.begin(src, total)
+	return nil
 }
 
 // countingWriter adds what it writes to n.
@@ -301,7 +391,10 @@ func (c countingWriter) Write(p []byte) (int, error) {
 // buffer from the pool only once src is readable and returns it after each
 // write, so a connection that waits holds no memory beyond its socket.
 // first runs before the first byte is written.
-func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int64, error) {
+//
+// With idle set, a read that waits longer than its period asks idle
+// whether the tunnel is idle both ways (errTunnelIdle) or waits on.
+func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func(), idle *idleSide) (int64, error) {
 	sc, ok := src.(syscall.Conn)
 	ok = ok && haveRawRead
 	var rc syscall.RawConn
@@ -313,6 +406,7 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 	}
 	var total int64
 	started := false
+	idle.begin(src, total)
 	for {
 		var bp *[]byte
 		var n int
@@ -332,6 +426,9 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 				if bp != nil {
 					copyBufs.Put(bp)
 				}
+				if err = idle.next(src, err, total); err == nil {
+					continue
+				}
 				return total, err
 			}
 			if n < 0 {
@@ -347,6 +444,7 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 			n, rerr = src.Read(*bp)
 		}
 		if n > 0 {
+			idle.active()
 			if !started {
 				started = true
 				first()
@@ -368,6 +466,9 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 			if errors.Is(rerr, io.EOF) {
 				return total, nil
 			}
+			if rerr = idle.next(src, rerr, total); rerr == nil {
+				continue
+			}
 			return total, rerr
 		}
 	}
@@ -375,7 +476,7 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func()) (int6
 
 // copyToUpstream sends the client's bytes to the origin: what the CONNECT
 // reader had buffered, then the socket.
-func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte) (int64, error) {
+func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte, iw *idleWatch) (int64, error) {
 	var total int64
 	if len(pre) > 0 {
 		m, err := up.Write(pre)
@@ -384,7 +485,7 @@ func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte) (i
 			return total, err
 		}
 	}
-	n, err := p.idleCopy(up, fc.raw, func() {})
+	n, err := p.idleCopy(up, fc.raw, func() {}, iw.side(&iw.up))
 	fc.in.Add(n)
 	return total + n, err
 }
@@ -399,20 +500,39 @@ func closeWrite(c net.Conn) error {
 
 // spliceCopy waits, holding nothing, until up has data, then splices it to
 // the client socket in the kernel (TCP to TCP) until EOF.
-func spliceCopy(fc *faultConn, up net.Conn) (int64, error) {
+func spliceCopy(fc *faultConn, up net.Conn, iw *idleWatch) (int64, error) {
+	idle := iw.side(&iw.down)
+	idle.begin(up, 0)
 	if sc, ok := up.(syscall.Conn); ok && haveRawRead {
 		if rc, err := sc.SyscallConn(); err == nil {
-			err := rc.Read(readable)
-			if err != nil {
-				return 0, err
+			for {
+				err := rc.Read(readable)
+				if err == nil {
+					break
+				}
+				if err = idle.next(up, err, 0); err != nil {
+					return 0, err
+				}
 			}
 		}
 	}
-	rf, ok := fc.raw.(io.ReaderFrom)
-	if !ok {
-		return io.Copy(countingWriter{fc.raw, &fc.out}, up)
+	var total int64
+	for {
+		idle.active() // the origin has something to say
+		var n int64
+		var err error
+		if rf, ok := fc.raw.(io.ReaderFrom); ok {
+			n, err = rf.ReadFrom(up)
+			fc.out.Add(n)
+		} else {
+			n, err = io.Copy(countingWriter{fc.raw, &fc.out}, up)
+		}
+		total += n
+		if err != nil {
+			if err = idle.next(up, err, total); err == nil {
+				continue
+			}
+		}
+		return total, err
 	}
-	n, err := rf.ReadFrom(up)
-	fc.out.Add(n)
-	return n, err
 }

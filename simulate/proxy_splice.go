@@ -218,17 +218,28 @@ func (oc *originConn) exchange(req *http.Request) (resp *http.Response, answered
 		return nil, false, err
 	}
 	_ = oc.c.SetReadDeadline(time.Now().Add(oc.pool.headerTimeout()))
+	// A client that leaves ends the wait for the head (its context).
+	stop := context.AfterFunc(req.Context(), func() { _ = oc.c.SetReadDeadline(time.Now()) })
 	for {
 		if _, err := oc.br.Peek(1); err != nil {
+			stop()
+			if cerr := req.Context().Err(); cerr != nil {
+				return nil, false, cerr
+			}
 			return nil, false, headerTimeout(err)
 		}
 		resp, err = http.ReadResponse(oc.br, req)
 		if err != nil {
+			stop()
 			return nil, true, headerTimeout(err)
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
 			break
 		}
+	}
+	if !stop() {
+		oc.close() // the client left: the deadline may have been cut short
+		return nil, true, req.Context().Err()
 	}
 	_ = oc.c.SetReadDeadline(time.Time{})
 	keep := !resp.Close && !req.Close

@@ -65,6 +65,17 @@ type Options struct {
 	// MaxStall bounds every stall and open-ended delay (default 2m), so no
 	// fault holds a goroutine or descriptor forever.
 	MaxStall time.Duration
+	// TunnelPeek bounds the wait for a client's first byte in a CONNECT
+	// tunnel the proxy would intercept (default 1s); a client still silent
+	// then may be waiting for an origin that speaks first, and the tunnel
+	// is relayed opaque.
+	TunnelPeek time.Duration
+	// TunnelIdle closes an opaque tunnel that carried nothing either way
+	// for this long (default 5m; negative: never).
+	TunnelIdle time.Duration
+	// BodyTimeout bounds the reading of one request body, on the proxy
+	// and on the control API (default 60s).
+	BodyTimeout time.Duration
 	// Logger receives the world's own diagnostics (nil: discard).
 	Logger *slog.Logger
 }
@@ -125,6 +136,15 @@ type World struct {
 func New(ctx context.Context, o Options) (*World, error) {
 	if o.MaxStall <= 0 {
 		o.MaxStall = 2 * time.Minute
+	}
+	if o.TunnelPeek <= 0 {
+		o.TunnelPeek = time.Second
+	}
+	if o.TunnelIdle == 0 {
+		o.TunnelIdle = 5 * time.Minute
+	}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

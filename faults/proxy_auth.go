@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -186,6 +187,9 @@ type ntlmPending struct {
 	spnego    bool
 }
 
+// knownSchemes are the Proxy-Authorization schemes the journal may name.
+var knownSchemes = []string{"basic", "ntlm", "negotiate", "kerberos", "digest", "bearer"}
+
 // maxCredential bounds the base64 text of one Proxy-Authorization value.
 var maxCredential = base64.StdEncoding.EncodedLen(ntlm.MaxMessage)
 
@@ -216,6 +220,11 @@ func (f *ProxyAuth) answer(r *http.Request, st *authConn) authAnswer {
 	}
 	if !f.offers(scheme) {
 		st.pending = nil
+		// Only a scheme the proxy knows is named: an unknown one may be
+		// bare credentials sent without a scheme (base64 of user:password).
+		if !slices.Contains(knownSchemes, scheme) {
+			scheme = "unrecognised"
+		}
 		return f.reject(AuthEvent{Scheme: scheme, Leg: leg, Reason: "scheme not offered"})
 	}
 	if len(cred) > maxCredential {

@@ -707,3 +707,19 @@ func TestConnValue(t *testing.T) {
 		t.Error("ConnID without a connection")
 	}
 }
+
+// TestProxyAuthBareCredentials: a Proxy-Authorization without a scheme
+// (bare base64 of user:password) had its first 16 characters, lowercased,
+// written to the journal as the scheme.
+func TestProxyAuthBareCredentials(t *testing.T) {
+	p := startAuthProxy(t, &ProxyAuth{Users: lab}, true)
+	rc := dialRaw(t, p.addr)
+	bare := b64([]byte("alice:s3cret-password"))
+	if r := rc.do("wu.example.test:443", bare); r.StatusCode != 407 {
+		t.Fatalf("status %d", r.StatusCode)
+	}
+	ev := p.lastEvent()
+	if ev.Scheme != "unrecognised" || strings.Contains(strings.ToLower(ev.String()), strings.ToLower(bare[:8])) {
+		t.Errorf("event %q (scheme %q) shows the credentials", ev.String(), ev.Scheme)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -47,6 +48,9 @@ firings per client). wufault ctl use SCENARIO --client CIDR changes them while i
 				StateDir:       v.GetString("state-dir"),
 				InterceptHosts: v.GetStringSlice("intercept"),
 				MaxStall:       v.GetDuration("max-stall"),
+				TunnelPeek:     v.GetDuration("tunnel-peek"),
+				TunnelIdle:     v.GetDuration("tunnel-idle"),
+				BodyTimeout:    v.GetDuration("body-timeout"),
 				AllowOpenCIDR:  v.GetBool("allow-open-cidr"),
 				Logger:         a.log,
 			}
@@ -141,6 +145,8 @@ firings per client). wufault ctl use SCENARIO --client CIDR changes them while i
 				if err := w.WriteReadyFile(f); err != nil {
 					return err
 				}
+				// A ready file left behind would name listeners that are gone.
+				defer os.Remove(f)
 			}
 			<-cmd.Context().Done()
 			return nil
@@ -165,5 +171,8 @@ firings per client). wufault ctl use SCENARIO --client CIDR changes them while i
 	f.String("pcap", "", "record the world's traffic to this pcap file (Linux, CAP_NET_RAW)")
 	f.Bool("quiet", false, "print no line per fault firing, scenario change or report (the journal keeps them)")
 	f.Duration("max-stall", 2*time.Minute, "upper bound for every stall and open-ended delay")
+	f.Duration("tunnel-peek", time.Second, "how long an intercepted CONNECT tunnel waits for the client's first byte before relaying it opaque (an origin may speak first)")
+	f.Duration("tunnel-idle", 5*time.Minute, "close an opaque tunnel idle both ways this long (negative: never)")
+	f.Duration("body-timeout", time.Minute, "time a client has to send one request body, on the proxy and the control API")
 	return cmd
 }

@@ -3,6 +3,7 @@ package observe
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -90,6 +91,12 @@ type packetSource interface {
 // Analyze reads a pcap or pcapng capture and reports its flows and the
 // signatures of network faults in them. name labels the result.
 func Analyze(r io.Reader, name string, o AnalyzeOptions) (*Analysis, error) {
+	return AnalyzeContext(context.Background(), r, name, o)
+}
+
+// AnalyzeContext is Analyze that stops when ctx ends (an interrupt): the
+// packets read so far are analysed and the result says it is partial.
+func AnalyzeContext(ctx context.Context, r io.Reader, name string, o AnalyzeOptions) (*Analysis, error) {
 	if o.StallThreshold <= 0 {
 		o.StallThreshold = 2 * time.Second
 	}
@@ -135,7 +142,12 @@ func Analyze(r io.Reader, name string, o AnalyzeOptions) (*Analysis, error) {
 
 	a := newAnalyzer(an, o)
 	var readErr error
+	interrupted := false
 	for o.MaxPackets == 0 || an.Packets < o.MaxPackets {
+		if an.Packets%1024 == 0 && ctx.Err() != nil {
+			interrupted = true
+			break
+		}
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
@@ -147,6 +159,9 @@ func Analyze(r io.Reader, name string, o AnalyzeOptions) (*Analysis, error) {
 		a.packet(data, ci, linkOf(ci))
 	}
 	a.finish()
+	if interrupted {
+		an.Warnings = append(an.Warnings, fmt.Sprintf("%s: interrupted after %d packets (partial result)", name, an.Packets))
+	}
 	if readErr != nil {
 		if errors.Is(readErr, io.ErrUnexpectedEOF) {
 			an.Warnings = append(an.Warnings, fmt.Sprintf("%s: capture truncated after %d packets (partial result)", name, an.Packets))
@@ -180,7 +195,12 @@ type analyzer struct {
 	sniff     *dnsSniffer
 	decodeErr int
 	nonIP     int
+	lastFlush time.Time // capture time of the last flush of old flows
 }
+
+// flushEvery is how much capture time passes between two flushes of old
+// flows.
+const flushEvery = time.Minute
 
 func newAnalyzer(an *Analysis, o AnalyzeOptions) *analyzer {
 	a := &analyzer{an: an, o: o, dnsPorts: map[uint16]bool{53: true}}
@@ -235,7 +255,13 @@ func (a *analyzer) packet(data []byte, ci gopacket.CaptureInfo, lt layers.LinkTy
 	case *layers.TCP:
 		ctx := captureContext(ci)
 		a.assembler.AssembleWithContext(nl.NetworkFlow(), t, &ctx)
-		a.assembler.FlushCloseOlderThan(ci.Timestamp.Add(-10 * time.Minute))
+		// Flows silent for 10 minutes of capture time are flushed, looked
+		// for once a minute of capture time: a flush walks every
+		// connection, so one per packet made the analysis quadratic.
+		if ci.Timestamp.Sub(a.lastFlush) >= flushEvery || ci.Timestamp.Before(a.lastFlush) {
+			a.lastFlush = ci.Timestamp
+			a.assembler.FlushCloseOlderThan(ci.Timestamp.Add(-10 * time.Minute))
+		}
 	case *layers.UDP:
 		src := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
 		dst := netip.AddrPortFrom(dstIP, uint16(t.DstPort))

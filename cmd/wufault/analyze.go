@@ -44,7 +44,7 @@ flows to that port that start afterwards are read as DNS too.`,
 				o.DNSPorts = append(o.DNSPorts, p)
 			}
 			all, problems := parseFiles(a, files, func(r io.Reader, name string) (*observe.Analysis, []string, error) {
-				an, err := observe.Analyze(r, name, o)
+				an, err := observe.AnalyzeContext(cmd.Context(), r, name, o)
 				if an == nil {
 					return nil, nil, err
 				}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"net/http/httputil"
 	"os"
 	"slices"
@@ -105,6 +106,29 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
+// isRemoteAlert reports whether the peer sent a fatal TLS alert. On a TCP
+// connection crypto/tls returns it as a *net.OpError with Op "remote
+// error" around an unexported alert type (tls.AlertError is only used
+// with QUIC), so the rule looks for both, and for the text as a last
+// resort when a layer flattened the error to a string.
+func isRemoteAlert(err error) bool {
+	if _, ok := errors.AsType[tls.AlertError](err); ok {
+		return true
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "remote error" {
+		return true
+	}
+	return strings.Contains(err.Error(), "remote error: tls:")
+}
+
+var refused = isAny(syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EADDRNOTAVAIL)
+
+// viaProxy reports whether the failed exchange went through a proxy.
+func viaProxy(err error) bool {
+	te, ok := errors.AsType[*TransportError](err)
+	return ok && te.Proxy != ""
+}
+
 var phasesAfterConnect = []profile.Phase{profile.PhaseProxy, profile.PhaseHandshake, profile.PhaseRequest, profile.PhaseHeaders, profile.PhaseBody}
 
 // transportRules map what the socket, TLS stack and parser saw to the
@@ -133,8 +157,10 @@ var transportRules = []Rule{
 		match: is(ErrHeaderCount)},
 	{Name: "header-size", Phases: []profile.Phase{profile.PhaseProxy, profile.PhaseHeaders}, WinHTTP: WinHTTPHeaderSizeOverflow, Confidence: "low", Source: "[L-WINHTTPERR] 12182 (row 22b, inferred)",
 		match: is(ErrHeaderSize)},
+	{Name: "proxy-connect-refused", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "medium", Source: "[L-WINHTTPERR] 12029 (row 19a: the proxy refuses, inferred)",
+		match: func(err error) bool { return viaProxy(err) && refused(err) }},
 	{Name: "connect-refused", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPCannotConnect, Confidence: "high", Source: "[L-WINHTTPERR] 12029; [L-DLERR]",
-		match: isAny(syscall.ECONNREFUSED, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.EADDRNOTAVAIL)},
+		match: refused},
 	{Name: "connect-timeout", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPTimeout, Confidence: "medium", Source: "[L-WINHTTPERR] 12002; [AK]",
 		match: isTimeout},
 	{Name: "connect-reset", Phases: []profile.Phase{profile.PhaseConnect}, WinHTTP: WinHTTPConnectionError, Confidence: "medium", Source: "[L-WINHTTPERR] 12030 (accepted, then reset)",
@@ -164,8 +190,8 @@ var transportRules = []Rule{
 			return as[x509.CertificateInvalidError](nil)(err) || as[x509.ConstraintViolationError](nil)(err) ||
 				as[x509.InsecureAlgorithmError](nil)(err) || as[*tls.CertificateVerificationError](nil)(err)
 		}},
-	{Name: "tls-alert", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[L-2EFE]; [L-WUCOMMON] (row 11: alert → 12175 inferred)",
-		match: as[tls.AlertError](nil)},
+	{Name: "tls-alert", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "medium", Source: "[L-WUCOMMON] (0x80072F8F: TLS 1.2 not configured); row 11: a fatal alert → 12175 (inferred)",
+		match: isRemoteAlert},
 	{Name: "tls-failure", Phases: []profile.Phase{profile.PhaseHandshake}, WinHTTP: WinHTTPSecureFailure, Confidence: "low", Source: "[H] 12175 (row 11, inferred)",
 		match: func(error) bool { return true }},
 	{Name: "malformed-response", Phases: []profile.Phase{profile.PhaseProxy, profile.PhaseHeaders}, WinHTTP: WinHTTPInvalidServerResponse, Confidence: "high", Source: "[LU76]; [ES1]; [L-WINHTTPERR] 12152",
@@ -207,7 +233,7 @@ var statusCodes = []struct {
 	{409, 0x8024401D, "medium", "[H]"},
 	{410, 0x8024401E, "medium", "[H]"},
 	{500, 0x8024401F, "medium", "[H]; [L-WUANET]"},
-	{501, 0x80244020, "medium", "[L-WUANET] (errata 2)"},
+	{501, 0x80244020, "medium", "[H]; [L-WUANET] (errata 2)"},
 	{502, 0x80244021, "high", "[HJ]; [L-SCAN]; [H]"},
 	{503, 0x80244022, "high", "[L-WUCOMMON]; [H]"},
 	{504, 0x80244023, "medium", "[L-SCAN]; [L-WUANET] (errata 2)"},
@@ -321,7 +347,10 @@ var wuaRules = func() []Rule {
 // jobRules classify a failed BITS/DO download (reference 3.3, section 4
 // download column, rows 21, 23-25).
 var jobRules = []Rule{
-	{Name: "range-mismatch-do", Stack: StackDO, Code: 0x80D05001, Confidence: "high", Source: "[KB3175743]; [L-DO]",
+	{Name: "range-ignored-do", Stack: StackDO, Code: 0x80D05001, Confidence: "high", Source: "[KB3175743]; [L-DO] (row 25)",
+		jobLevel: true,
+		match:    as(func(e *RangeError) bool { return e.Status == http.StatusOK })},
+	{Name: "range-mismatch-do", Stack: StackDO, Code: 0x80D05001, Confidence: "low", Source: "[L-DO] (a 206 of another size than asked; rows 24, 25 inferred)",
 		jobLevel: true,
 		match:    as[*RangeError](nil)},
 	{Name: "range-mismatch-bits", Stack: StackBITS, Code: 0x80200013, Confidence: "low", Source: "[L-BITS] (row 25)",
@@ -331,9 +360,9 @@ var jobRules = []Rule{
 		match: is(ErrNoFileURL)},
 	{Name: "digest-mismatch", Code: 0x80246002, Confidence: "medium", Source: "[PMP]; [WUERR] (rows 7c, 23, 24)",
 		match: as[*DigestError](nil)},
-	{Name: "job-http-404", Code: 0x80244019, Confidence: "medium", Source: "[GG]; [L-BITS]",
+	{Name: "job-http-404-bits", Stack: StackBITS, Code: 0x80244019, Confidence: "medium", Source: "[GG]; [L-BITS]",
 		match: statusIs(404)},
-	{Name: "job-http-status", Confidence: "low", Source: "[L-BITS]; 3.3 (update level inferred for statuses other than 404)",
+	{Name: "job-http-status", Confidence: "low", Source: "[L-BITS]; 3.3 (update level inferred for every status but 404 through BITS)",
 		match: as[*StatusError](nil),
 		code: func(err error, _ WinHTTPError) codes.Code {
 			e, _ := errors.AsType[*StatusError](err)

@@ -1,11 +1,16 @@
 package client
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http/httputil"
 	"os"
@@ -13,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wufault/wufault/client/profile"
 )
@@ -104,7 +110,9 @@ func TestClassify(t *testing.T) {
 		{"range bits", &JobError{Err: &RangeError{}}, profile.ClassDownload, Legacy, StackBITS, 0, "0x80200013", "range-mismatch-bits"},
 		{"digest", &JobError{Err: &DigestError{}}, profile.ClassDownload, Modern, StackDO, 0, "0x80246002", "digest-mismatch"},
 		{"no url", &JobError{Err: ErrNoFileURL}, profile.ClassDownload, Modern, StackDO, 0, "0x80246001", "no-file-url"},
-		{"job 404", &JobError{Err: transportErr(profile.PhaseHeaders, &StatusError{Status: 404})}, profile.ClassDownload, Modern, StackBITS, 0, "0x80244019", "job-http-404"},
+		{"job 404", &JobError{Err: transportErr(profile.PhaseHeaders, &StatusError{Status: 404})}, profile.ClassDownload, Modern, StackBITS, 0, "0x80244019", "job-http-404-bits"},
+		{"job 404 do", &JobError{Err: transportErr(profile.PhaseHeaders, &StatusError{Status: 404})}, profile.ClassDownload, Modern, StackDO, 0, "0x80244019", "job-http-status"},
+		{"range ignored do", &JobError{Err: &RangeError{Status: 200}}, profile.ClassDownload, Modern, StackDO, 0, "0x80D05001", "range-ignored-do"},
 		{"job 407", &JobError{Err: transportErr(profile.PhaseProxy, &StatusError{Status: 407, Proxy: true})}, profile.ClassDownload, Modern, StackBITS, 0, "0x8024401B", "job-http-status"},
 		{"job no progress do", &JobError{NoProgress: true, Err: timeout}, profile.ClassDownload, Modern, StackDO, 12002, "0x80D02002", "receive-timeout > job-no-progress-do"},
 		{"job no progress bits", &JobError{NoProgress: true, Err: reset}, profile.ClassDownload, Legacy, StackBITS, 12030, "0x80072EFE", "reset > job-no-progress-bits"},
@@ -152,7 +160,7 @@ func TestRuleMatchesBothWays(t *testing.T) {
 		"closed-early":       io.ErrUnexpectedEOF,
 		"cert-revoked":       &RevocationError{Err: errors.New("listed")},
 		"cert-expired":       x509.CertificateInvalidError{Reason: x509.Expired},
-		"cert-hostname":      x509.HostnameError{},
+		"cert-hostname":      x509.HostnameError{Certificate: &x509.Certificate{}},
 		"cert-untrusted":     x509.UnknownAuthorityError{},
 		"tls-alert":          tls.AlertError(40),
 		"malformed-response": &ProtocolError{Err: errors.New("bad status")},
@@ -281,4 +289,72 @@ func TestStatusAndTranslationLookups(t *testing.T) {
 			t.Errorf("WinHTTPError(%d).WUACode() = %s, want 0x%08X", w, got, want)
 		}
 	}
+}
+
+// TestRemoteHandshakeFailureAlert: a real TLS server on loopback that
+// shares no cipher suite with the client answers the ClientHello with a
+// fatal handshake_failure alert; crypto/tls hands the client that alert
+// wrapped in its own unexported type, and the tls-alert rule must still
+// decide (not the tls-failure catch-all).
+func TestRemoteHandshakeFailureAlert(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cert := selfSignedForTest(t)
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		srv := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12,
+			CipherSuites: []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256}})
+		done <- srv.Handshake()
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	cl := tls.Client(raw, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12,
+		CipherSuites: []uint16{tls.TLS_RSA_WITH_AES_128_CBC_SHA}})
+	herr := cl.Handshake()
+	if serr := <-done; serr == nil {
+		t.Fatal("the server completed a handshake with no common cipher suite")
+	}
+	if herr == nil || !strings.Contains(herr.Error(), "handshake failure") {
+		t.Fatalf("client handshake error %v, want the server's handshake_failure alert", herr)
+	}
+	if _, ok := errors.AsType[tls.AlertError](herr); ok {
+		t.Log("crypto/tls now returns tls.AlertError on TCP too")
+	}
+	v := Classify(transportErr(profile.PhaseHandshake, herr), profile.ClassScan, Modern, StackDO)
+	if v.Rule != "tls-alert > winhttp-raw" || v.WinHTTP != WinHTTPSecureFailure || v.Code.Hex() != "0x80072F8F" {
+		t.Errorf("remote handshake_failure: rule %q, winhttp %d, code %s; want tls-alert > winhttp-raw, 12175, 0x80072F8F", v.Rule, v.WinHTTP, v.Code)
+	}
+	// A local handshake error (no alert from the peer) stays with the
+	// catch-all.
+	v = Classify(transportErr(profile.PhaseHandshake, errors.New("tls: server selected unsupported protocol version 301")), profile.ClassScan, Modern, StackDO)
+	if !strings.HasPrefix(v.Rule, "tls-failure") {
+		t.Errorf("local handshake error decided by %q, want tls-failure", v.Rule)
+	}
+}
+
+func selfSignedForTest(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "wsus.lab"}, DNSNames: []string{"wsus.lab"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

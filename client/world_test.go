@@ -106,6 +106,9 @@ type worldCase struct {
 	// Other cases get patient ones, so that a loaded test machine never
 	// turns a slow answer into a timeout.
 	timing bool
+	// rule, when set, is the first rule that must have decided
+	// ("tls-alert").
+	rule string
 }
 
 // patient are WinHTTP timeouts for cases that are not about timeouts:
@@ -402,6 +405,9 @@ func checkResult(t *testing.T, r *client.Result, c worldCase) {
 		t.Errorf("winhttp %d, class %s, phase %q, job %s; want %d, %s, %q, %s\n%s",
 			f.WinHTTP, f.Class, f.Phase, f.JobCode.Hex(), c.winhttp, c.class, phase, c.job, dumpResult(t, r))
 	}
+	if c.rule != "" && !strings.HasPrefix(f.Rule, c.rule+" ") && f.Rule != c.rule {
+		t.Errorf("decided by %q, want the %s rule\n%s", f.Rule, c.rule, dumpResult(t, r))
+	}
 	if f.Code != r.Code || f.Confidence == "" || f.Source == "" || f.Rule == "" {
 		t.Errorf("failed observation with another code, or without rule, confidence or source: %+v", f)
 	}
@@ -419,7 +425,7 @@ var tlsCases = append(certCases(), []worldCase{
 	{name: "tls.reset", faults: "- {kind: tls.reset}", profile: trusted(viaProxy),
 		want: "0x80072EFE", winhttp: 12030, class: profile.ClassSelfUpdate},
 	{name: "tls.alert", faults: "- {kind: tls.alert, alert: handshake_failure}", profile: trusted(viaProxy),
-		want: "0x80072F8F", winhttp: 12175, class: profile.ClassSelfUpdate},
+		want: "0x80072F8F", winhttp: 12175, class: profile.ClassSelfUpdate, rule: "tls-alert"},
 	{name: "tls.version legacy client", faults: "- {kind: tls.version, min: '1.3'}", profile: legacy(trusted(viaProxy)),
 		want: "0x80072F8F", winhttp: 12175, class: profile.ClassSelfUpdate},
 	{name: "tls.client_cert", faults: "- {kind: tls.client_cert}", profile: trusted(viaProxy),

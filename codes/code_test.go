@@ -3,6 +3,7 @@ package codes
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -206,5 +207,13 @@ func TestJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"code":"nope"}`), &out); !errors.Is(err, ErrSyntax) {
 		t.Errorf("json.Unmarshal(nope) error = %v, want ErrSyntax", err)
+	}
+}
+
+func TestSourceTags(t *testing.T) {
+	got := SourceTags(`[H] 12175; [L-2F8F] (clock); [H]; [MS-WUSP] 3.1.5, "[x]" [KB3175743]`)
+	want := []string{"H", "L-2F8F", "MS-WUSP", "KB3175743"}
+	if !slices.Equal(got, want) {
+		t.Errorf("SourceTags = %q, want %q", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,23 +15,30 @@ import (
 
 // Result is the outcome of one scenario.
 type Result struct {
-	Scenario   string             `json:"scenario"`
-	Summary    string             `json:"summary,omitempty"`
-	File       string             `json:"file,omitempty"`
-	Faults     []string           `json:"faults"` // "tcp.reset@body", in scenario order
-	Generation string             `json:"generation"`
-	Class      string             `json:"class,omitempty"` // where the session failed (observed)
-	Expected   codes.Code         `json:"expected"`
-	Observed   codes.Code         `json:"observed"`
+	Scenario   string     `json:"scenario"`
+	Summary    string     `json:"summary,omitempty"`
+	File       string     `json:"file,omitempty"`
+	Faults     []string   `json:"faults"` // "tcp.reset@body", in scenario order
+	Generation string     `json:"generation"`
+	Class      string     `json:"class,omitempty"` // where the session failed (observed)
+	Expected   codes.Code `json:"expected"`
+	Observed   codes.Code `json:"observed"`
+	// Rule, Confidence and Source are the deciding client rule's: what
+	// the evidence supports, never the scenario's declaration (empty when
+	// the session succeeded: no rule decided).
+	Rule       string             `json:"rule,omitempty"`
 	Confidence profile.Confidence `json:"confidence,omitempty"`
 	Source     string             `json:"source,omitempty"`
-	RuleSource string             `json:"rule_source,omitempty"` // the client rule that classified the failure
-	Pass       bool               `json:"pass"`
-	Error      string             `json:"error,omitempty"` // the run itself failed (not the session)
-	Duration   time.Duration      `json:"duration_ns"`
-	Fixes      []FixResult        `json:"fixes,omitempty"`
-	Session    *client.Result     `json:"session,omitempty"`  // the client's full result (observations)
-	Reported   []codes.Code       `json:"reported,omitempty"` // codes real clients reported for this scenario
+	// Declared is what the scenario file claims (expect.confidence and
+	// expect.source), kept apart so that it can be checked against the
+	// rule, never printed as observed.
+	Declared *Declared      `json:"declared,omitempty"`
+	Pass     bool           `json:"pass"`
+	Error    string         `json:"error,omitempty"` // the run itself failed (not the session)
+	Duration time.Duration  `json:"duration_ns"`
+	Fixes    []FixResult    `json:"fixes,omitempty"`
+	Session  *client.Result `json:"session,omitempty"`  // the client's full result (observations)
+	Reported []codes.Code   `json:"reported,omitempty"` // codes real clients reported for this scenario
 	// FirstRun, when set, is what a matrix's first run of the scenario
 	// saw before it was run again alone (Matrix): observed code and any
 	// fix that missed its expectation.
@@ -122,4 +130,31 @@ func (r Result) FixesPass() bool {
 		}
 	}
 	return true
+}
+
+// Declared is a scenario's own claim of confidence and source.
+type Declared struct {
+	Confidence profile.Confidence `json:"confidence,omitempty"`
+	Source     string             `json:"source,omitempty"`
+}
+
+// DeclarationMismatch explains where the scenario's declared confidence
+// differs from the confidence of the rule that decided its session, or
+// where it cites a source tag the rule does not (empty: they agree, or
+// there is nothing to compare: no declaration, or no rule decided).
+func (r Result) DeclarationMismatch() string {
+	if r.Declared == nil || r.Rule == "" {
+		return ""
+	}
+	var out []string
+	if d := r.Declared.Confidence; d != "" && d != r.Confidence {
+		out = append(out, fmt.Sprintf("declares confidence %s, its rule %s says %s", d, r.Rule, r.Confidence))
+	}
+	ruleTags := codes.SourceTags(r.Source)
+	for _, tag := range codes.SourceTags(r.Declared.Source) {
+		if !slices.Contains(ruleTags, tag) {
+			out = append(out, fmt.Sprintf("cites %s, which its rule %s does not (%s)", tag, r.Rule, r.Source))
+		}
+	}
+	return strings.Join(out, "; ")
 }

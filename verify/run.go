@@ -185,7 +185,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (r Result) {
 		r.Generation = sc.Profile.Generation
 	}
 	if e := sc.Expect; e != nil {
-		r.Expected, r.Confidence, r.Source = e.Code, e.Confidence, e.Source
+		r.Expected = e.Code
+		if e.Confidence != "" || e.Source != "" {
+			r.Declared = &Declared{Confidence: e.Confidence, Source: e.Source}
+		}
 	}
 	defer func() { r.Duration = time.Since(start) }()
 	l, _, res, err := session(ctx, sc, o)
@@ -194,7 +197,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (r Result) {
 		return r
 	}
 	l.Close()
-	r.Observed, r.Class, r.RuleSource, r.Session = res.Code, string(res.Class), res.Source, res
+	r.Observed, r.Class, r.Confidence, r.Source, r.Session = res.Code, string(res.Class), res.Confidence, res.Source, res
+	if res.Failed != nil {
+		r.Rule = res.Failed.Rule
+	}
 	r.Pass = r.Observed == r.Expected
 	if e := sc.Expect; e != nil && e.Class != "" && r.Pass && res.Code != codes.OK {
 		r.Pass = string(e.Class) == r.Class

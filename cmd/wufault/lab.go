@@ -145,10 +145,20 @@ func printRun(w io.Writer, sc *scenarios.Scenario, r verify.Result) {
 		verdict = "MISMATCH"
 	}
 	fmt.Fprintf(w, "\nexpected  %s", r.Expected)
-	if r.Confidence != "" {
-		fmt.Fprintf(w, " (confidence %s, %s)", r.Confidence, r.Source)
-	}
 	fmt.Fprintf(w, "\nobserved  %s  %s\n", r.Observed, verdict)
+	if r.Rule != "" {
+		fmt.Fprintf(w, "evidence  %s: confidence %s (the deciding rule's)\n", r.Rule, r.Confidence)
+		for i, tag := range codes.SourceTags(r.Source) {
+			lead := "          "
+			if i == 0 {
+				lead = "sources   "
+			}
+			fmt.Fprintf(w, "%s[%s] %s\n", lead, tag, codes.SourceLink(tag))
+		}
+	}
+	if m := r.DeclarationMismatch(); m != "" {
+		fmt.Fprintf(w, "declared  %s\n", m)
+	}
 	if len(r.Fixes) > 0 {
 		fmt.Fprintf(w, "\nfixes (control: run again %s, after retry-later %s)\n", controlCode(r.Fixes[0].Control), controlCode(r.Fixes[0].ControlLater))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

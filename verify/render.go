@@ -282,8 +282,26 @@ func renderHTML(w io.Writer, rep *Report) error {
 	}
 	return htmlTemplate.Execute(w, map[string]any{
 		"Report": rep, "Rows": rows, "Classes": classes, "Summary": SummaryLine(rep),
-		"Verdict": verdict, "Name": name,
+		"Verdict": verdict, "Name": name, "Sources": SourceLinks,
 	})
+}
+
+// SourceLinks renders a source text for HTML with each evidence tag
+// linked to its entry in the bibliography (docs/sources.md).
+func SourceLinks(s string) template.HTML {
+	var b strings.Builder
+	rest := s
+	for _, tag := range codes.SourceTags(s) {
+		i := strings.Index(rest, "["+tag+"]")
+		if i < 0 {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(rest[:i]))
+		fmt.Fprintf(&b, `<a href="%s">[%s]</a>`, template.HTMLEscapeString(codes.SourceLink(tag)), template.HTMLEscapeString(tag))
+		rest = rest[i+len(tag)+2:]
+	}
+	b.WriteString(template.HTMLEscapeString(rest))
+	return template.HTML(b.String())
 }
 
 // hue spreads codes over the colour wheel so the same code has the same
@@ -318,7 +336,7 @@ Hover a code for the scenarios, expectations, confidence and sources.</p>
 {{end}}</table>
 <h2>Scenarios</h2>
 <table><tr><th>scenario</th><th>faults</th><th>class</th><th>expected</th><th>observed (emulated)</th><th>real clients</th><th>confidence</th><th>source</th><th>result</th></tr>
-{{range .Report.Results}}<tr><td>{{.Scenario}}<br><small>{{.Summary}}</small></td><td>{{.FaultLabel}}</td><td>{{.Class}}</td><td>{{.Expected.Hex}}<br><small>{{call $.Name .Expected}}</small></td><td>{{.Observed.Hex}}<br><small>{{call $.Name .Observed}}</small></td><td>{{range .Reported}}{{.Hex}}<br><small>{{call $.Name .}}</small><br>{{else}}-{{end}}</td><td>{{.Confidence}}</td><td>{{.Source}}</td><td class="{{call $.Verdict .}}">{{call $.Verdict .}}{{range .Fixes}}<br><small>{{.Chain}}: {{.Got}}{{if not .Pass}} (expected {{.Expected}}){{end}}</small>{{end}}</td></tr>
+{{range .Report.Results}}<tr><td>{{.Scenario}}<br><small>{{.Summary}}</small></td><td>{{.FaultLabel}}</td><td>{{.Class}}</td><td>{{.Expected.Hex}}<br><small>{{call $.Name .Expected}}</small></td><td>{{.Observed.Hex}}<br><small>{{call $.Name .Observed}}</small></td><td>{{range .Reported}}{{.Hex}}<br><small>{{call $.Name .}}</small><br>{{else}}-{{end}}</td><td>{{.Confidence}}</td><td>{{call $.Sources .Source}}</td><td class="{{call $.Verdict .}}">{{call $.Verdict .}}{{range .Fixes}}<br><small>{{.Chain}}: {{.Got}}{{if not .Pass}} (expected {{.Expected}}){{end}}</small>{{end}}</td></tr>
 {{end}}</table>
 </body></html>
 `))

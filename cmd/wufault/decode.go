@@ -132,6 +132,9 @@ func printDecoded(a *app, d decodedCode) {
 	}
 	if d.Source != "" {
 		fmt.Fprintf(a.stdout, "  source    %s\n", d.Source)
+		for _, tag := range codes.SourceTags(d.Source) {
+			fmt.Fprintf(a.stdout, "            [%s] %s\n", tag, codes.SourceLink(tag))
+		}
 	}
 	fmt.Fprintln(a.stdout)
 }

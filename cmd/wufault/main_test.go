@@ -74,7 +74,8 @@ func TestDecodeText(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d", status)
 	}
-	for _, w := range []string{"0x80072EE7  WININET_E_NAME_NOT_RESOLVED", "0x80072EFE  WININET_E_CONNECTION_ABORTED", "decimal   -2147012866", "Win32 error 12030"} {
+	for _, w := range []string{"0x80072EE7  WININET_E_NAME_NOT_RESOLVED", "0x80072EFE  WININET_E_CONNECTION_ABORTED", "decimal   -2147012866", "Win32 error 12030",
+		"[L-WINHTTPERR] https://github.com/wufault/wufault/blob/main/docs/sources.md#l-winhttperr"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
 		}

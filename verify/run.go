@@ -94,40 +94,53 @@ func (c *clock) Advance(d time.Duration) {
 // port, plus a second, fault-free resolver for use-public-dns, and maps
 // the client's symbolic profile values to them.
 func startLab(ctx context.Context, o Options) (*lab, error) {
+	w, env, err := StartWorld(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	l := &lab{world: w, clock: &clock{}, env: env}
+	emuIP, _, _ := net.SplitHostPort(w.Addrs().UpstreamHTTP)
+	l.healthy, err = simulate.New(ctx, simulate.Options{DNS: "127.0.0.1:0", ZoneIP: emuIP, Logger: o.logger()})
+	if err != nil {
+		l.Close()
+		return nil, fmt.Errorf("start the healthy resolver: %w", err)
+	}
+	l.env.HealthyDNS = l.healthy.Addrs().DNS
+	l.env.Clock = l.clock
+	return l, nil
+}
+
+// StartWorld starts one world on loopback with every service on a random
+// port (the lab CA from o.StateDir) and returns the client environment
+// that points at it. It has no healthy resolver and the real clock: what
+// a single session needs (the atlas), not a fix check. The caller closes
+// the world.
+func StartWorld(ctx context.Context, o Options) (*simulate.World, client.Env, error) {
 	log := o.logger()
 	w, err := simulate.New(ctx, simulate.Options{
 		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", UpstreamHTTPS: "127.0.0.1:0",
 		StateDir: o.StateDir, MaxStall: 30 * time.Second, Logger: log,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start world: %w", err)
+		return nil, client.Env{}, fmt.Errorf("start world: %w", err)
 	}
-	l := &lab{world: w, clock: &clock{}}
 	a := w.Addrs()
-	emuIP, httpPort, _ := net.SplitHostPort(a.UpstreamHTTP)
+	_, httpPort, _ := net.SplitHostPort(a.UpstreamHTTP)
 	_, httpsPort, _ := net.SplitHostPort(a.UpstreamHTTPS)
-	l.healthy, err = simulate.New(ctx, simulate.Options{DNS: "127.0.0.1:0", ZoneIP: emuIP, Logger: log})
-	if err != nil {
-		l.Close()
-		return nil, fmt.Errorf("start the healthy resolver: %w", err)
-	}
 	ca, err := w.LabCA()
 	if err != nil {
-		l.Close()
-		return nil, fmt.Errorf("lab CA: %w", err)
+		w.Close()
+		return nil, client.Env{}, fmt.Errorf("lab CA: %w", err)
 	}
-	l.env = client.Env{
+	return w, client.Env{
 		Proxy:       a.Proxy,
 		DNS:         a.DNS,
-		HealthyDNS:  l.healthy.Addrs().DNS,
 		Server:      "http://wsus.lab:" + httpPort,
 		ServerHTTPS: "https://wsus.lab:" + httpsPort,
 		Alternate:   "http://content.wsus.lab:" + httpPort,
 		LabCA:       ca.Certificate(),
-		Clock:       l.clock,
 		Logger:      log,
-	}
-	return l, nil
+	}, nil
 }
 
 // runProfile returns the scenario's profile with the run's time scale.

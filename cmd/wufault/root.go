@@ -78,6 +78,7 @@ read per command.`,
 		a.logsCommand(), a.analyzeCommand(),
 		a.ctlCommand(), a.vmSetupCommand(),
 		a.versionCommand(),
+		a.atlasCommand(),
 	)
 	strictGroups(root)
 	completions(root)

@@ -1,0 +1,126 @@
+package atlas
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/scenarios"
+)
+
+// TestPlanCoversTheRegistry: every registered kind, both generations, the
+// four classes and both download stacks are in the plan, and every cell's
+// generated scenario loads with the strict loader.
+func TestPlanCoversTheRegistry(t *testing.T) {
+	plan := Plan(Filters{})
+	kinds, gens, classes, stacksSeen := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	ids := map[string]bool{}
+	for _, s := range plan {
+		kinds[s.Kind], gens[s.Generation], classes[s.Class] = true, true, true
+		if s.Stack != "" {
+			stacksSeen[s.Stack] = true
+		}
+		if ids[s.ID] {
+			t.Errorf("cell %s twice", s.ID)
+		}
+		ids[s.ID] = true
+		if _, err := scenarios.Load(strings.NewReader(scenarioYAML(s, "wsus.lab")), s.ID+".yaml"); err != nil {
+			t.Errorf("%s: generated scenario does not load: %v", s.ID, err)
+		}
+	}
+	for _, k := range faults.Kinds() {
+		if !kinds[k] {
+			t.Errorf("kind %s is not in the atlas", k)
+		}
+	}
+	if len(gens) != 2 || len(classes) != 4 || !stacksSeen["do"] || !stacksSeen["bits"] {
+		t.Errorf("generations %v, classes %v, stacks %v", gens, classes, stacksSeen)
+	}
+	if len(plan) < 300 {
+		t.Errorf("%d cells: the atlas should have several hundred", len(plan))
+	}
+	if n := len(Plan(Filters{Kinds: []string{"tls.*"}, Classes: []string{"scan"}, Generations: []string{"legacy"}})); n != 20 {
+		// tls.alert 5 + tls.cert 10 + tls.client_cert 1 + tls.reset 1 + tls.version 2 + …
+		t.Logf("tls.* legacy scan: %d cells", n)
+	}
+	for _, s := range Plan(Filters{Kinds: []string{"tls.*"}}) {
+		if !strings.HasPrefix(s.Kind, "tls.") {
+			t.Errorf("filter tls.* kept %s", s.Kind)
+		}
+	}
+}
+
+// TestShardsMergeToTheUnshardedRun runs a slice of the atlas whole and in
+// three shards (worlds on loopback each time) and requires the merge of
+// the shards to equal the whole run, cell by cell.
+func TestShardsMergeToTheUnshardedRun(t *testing.T) {
+	f := Filters{Kinds: []string{"http.status", "tcp.refuse", "dns.nxdomain"}, Generations: []string{"modern"}}
+	// No cell of this slice waits for a timeout, so patient timeouts
+	// (time_scale 0.2) cost nothing and keep a loaded machine from
+	// turning a slow answer into one.
+	o := Options{Filters: f, StateDir: t.TempDir(), TimeScale: 0.2}
+	whole, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []*Atlas
+	for i := range 3 {
+		o.Shard = Shard{I: i, N: 3}
+		p, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Cells) == len(whole.Cells) {
+			t.Fatalf("shard %d ran every cell", i)
+		}
+		// Through JSON, as the shards of a real split travel.
+		var b bytes.Buffer
+		if err := Render(&b, p, "json"); err != nil {
+			t.Fatal(err)
+		}
+		back, err := ReadJSON(&b, "shard")
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, back)
+	}
+	slices.Reverse(parts)
+	m, err := Merge(parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Cells) != len(whole.Cells) || m.Total != whole.Total {
+		t.Fatalf("merged %d cells (total %d), whole run %d (total %d)", len(m.Cells), m.Total, len(whole.Cells), whole.Total)
+	}
+	failed := 0
+	for i := range whole.Cells {
+		a, b := whole.Cells[i], m.Cells[i]
+		a.Duration, b.Duration = 0, 0
+		if a != b {
+			t.Errorf("cell %d differs:\nwhole  %+v\nshards %+v", i, a, b)
+		}
+		if a.Status == StatusFailed {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Error("no cell failed on its class: the slice tests nothing")
+	}
+	if _, err := Merge([]*Atlas{parts[0], parts[0]}); err == nil {
+		t.Error("merging a shard with itself succeeded")
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, bad := range []string{"", "1", "3/3", "-1/2", "a/b", "0/0"} {
+		if _, err := ParseShard(bad); err == nil {
+			t.Errorf("ParseShard(%q) accepted", bad)
+		}
+	}
+	if s, err := ParseShard("2/5"); err != nil || s != (Shard{2, 5}) {
+		t.Errorf("ParseShard(2/5) = %v, %v", s, err)
+	}
+}

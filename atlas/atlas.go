@@ -82,8 +82,9 @@ type Cell struct {
 	Confidence  string          `json:"confidence,omitempty"`
 	Source      string          `json:"source,omitempty"`
 	Error       string          `json:"error,omitempty"`
-	Match       string          `json:"match"`    // the fault's match block
-	Scenario    string          `json:"scenario"` // the YAML the cell ran
+	Match       string          `json:"match"`             // the fault's match block
+	Reports     []Match         `json:"reports,omitempty"` // published field reports about this cell
+	Scenario    string          `json:"scenario"`          // the YAML the cell ran
 	Duration    client.Duration `json:"duration"`
 }
 
@@ -412,6 +413,11 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		}()
 	}
 	wg.Wait()
+	reps, err := Reports()
+	if err != nil {
+		return nil, err
+	}
+	a.Attach(reps)
 	a.Duration = client.Duration(time.Since(start))
 	return a, nil
 }

@@ -83,8 +83,8 @@ func TestHTMLInChromium(t *testing.T) {
 	if cells != len(a.Cells) {
 		t.Errorf("%d cells rendered, the atlas has %d", cells, len(a.Cells))
 	}
-	if legend != len(Families)+2 {
-		t.Errorf("legend has %d entries, want %d", legend, len(Families)+2)
+	if legend != len(Families)+3 {
+		t.Errorf("legend has %d entries, want %d", legend, len(Families)+3)
 	}
 	failed := a.Counts()[StatusFailed]
 	if failed == 0 || badges != failed {

@@ -78,7 +78,7 @@ read per command.`,
 		a.logsCommand(), a.analyzeCommand(),
 		a.ctlCommand(), a.vmSetupCommand(),
 		a.versionCommand(),
-		a.atlasCommand(),
+		a.atlasCommand(), a.explainCommand(),
 	)
 	strictGroups(root)
 	completions(root)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wufault/wufault/client/observe"
+	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/scenarios"
 )
@@ -117,7 +118,7 @@ func overlaps(a, b []int) bool {
 func classOf(e *observe.Entry) string {
 	if e.URL != "" {
 		if u, err := url.Parse(e.URL); err == nil {
-			if c := observe.ClassOf(u.Host, u.Path); c != "" {
+			if c := profile.ClassOf(u.Host, u.Path); c != "" {
 				return string(c)
 			}
 		}

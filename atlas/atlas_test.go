@@ -99,7 +99,12 @@ func TestShardsMergeToTheUnshardedRun(t *testing.T) {
 	failed := 0
 	for i := range whole.Cells {
 		a, b := whole.Cells[i], m.Cells[i]
+		// Timing is not part of a cell's answer: the duration, how many
+		// times the fault fired (a DNS client retries a query when the
+		// machine is slow) and the runs a load timeout cost.
 		a.Duration, b.Duration = 0, 0
+		a.Fired, b.Fired = min(a.Fired, 1), min(b.Fired, 1)
+		a.Attempts, b.Attempts = 0, 0
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("cell %d differs:\nwhole  %+v\nshards %+v", i, a, b)
 		}

@@ -1,12 +1,12 @@
 package atlas
 
 import (
-	"fmt"
 	"html/template"
 	"io"
 	"strings"
 
 	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/verify"
 )
 
 // Family is a code family: the colour of a cell.
@@ -155,7 +155,7 @@ func classSpans() []map[string]any {
 }
 
 func cellView(i int, c Cell) *htmlCell {
-	hc := &htmlCell{Index: i, Cell: c, Conf: c.Confidence, ConfShort: confShort[c.Confidence], SourceHTML: sourceLinks(c.Source)}
+	hc := &htmlCell{Index: i, Cell: c, Conf: c.Confidence, ConfShort: confShort[c.Confidence], SourceHTML: verify.SourceLinks(c.Source)}
 	for _, m := range c.Reports {
 		hc.Agree = hc.Agree || m.Agree
 		hc.Disagree = hc.Disagree || m.Comparable && !m.Agree
@@ -176,23 +176,6 @@ func cellView(i int, c Cell) *htmlCell {
 		hc.Text, hc.Fam, hc.Sub = "error", "none", c.Error
 	}
 	return hc
-}
-
-// sourceLinks links each evidence tag to its bibliography entry.
-func sourceLinks(s string) template.HTML {
-	var b strings.Builder
-	rest := s
-	for _, tag := range codes.SourceTags(s) {
-		i := strings.Index(rest, "["+tag+"]")
-		if i < 0 {
-			continue
-		}
-		b.WriteString(template.HTMLEscapeString(rest[:i]))
-		fmt.Fprintf(&b, `<a href="%s">[%s]</a>`, template.HTMLEscapeString(codes.SourceLink(tag)), template.HTMLEscapeString(tag))
-		rest = rest[i+len(tag)+2:]
-	}
-	b.WriteString(template.HTMLEscapeString(rest))
-	return template.HTML(b.String())
 }
 
 var atlasTemplate = template.Must(template.New("atlas").Funcs(template.FuncMap{

@@ -27,33 +27,8 @@ for tool in go curl python3; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "bench-peers: $tool not found" >&2; exit 2; }
 done
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_file() { # FILE: until it has content (10 s)
-	for _ in $(seq 100); do [[ -s $1 ]] && return 0; sleep 0.1; done
-	return 1
-}
-wait_port() { # PORT
-	for _ in $(seq 100); do
-		python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 (
 	cd "$repo"
@@ -70,7 +45,8 @@ versions=()
 # origins are refused by default where the proxy has a destination policy,
 # so the benchmark's origin is allowed explicitly.
 allow=()
-if "$tmp/wufault" serve --help 2>&1 | grep -q -- '--allow-upstream'; then
+serve_help=$("$tmp/wufault" serve --help 2>&1)
+if [[ $serve_help == *--allow-upstream* ]]; then
 	allow=(--allow-upstream 127.0.0.1/32)
 fi
 "$tmp/wufault" serve --proxy 127.0.0.1:0 --control 127.0.0.1:0 --dns "" --upstream-http "" --upstream-https "" \

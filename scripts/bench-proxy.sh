@@ -47,34 +47,8 @@ if [[ $fd_limit != unlimited ]] && ((2 * TUNNELS + 100 > fd_limit)); then
 	tunnel_note="(asked for $wanted; the hard descriptor limit here is $fd_limit and the proxy needs two per tunnel, so $TUNNELS)"
 fi
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_port() { # PORT: until something accepts on 127.0.0.1:PORT (10 s)
-	python3 - "$1" <<'EOF'
-import socket, sys, time
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+# shellcheck source=scripts/bench-lib.sh
+source "$(dirname "$0")/bench-lib.sh"
 
 (cd "$repo" && go build -o "$tmp/wufault" ./cmd/wufault && go test -c -o "$tmp/simulate.test" ./simulate)
 

@@ -8,5 +8,5 @@
 // elazarl/goproxy with nothing configured), starts every proxy, runs the
 // benchmark and prints the table recorded in docs/benchmarks.md. Nothing
 // here runs in `go test ./...` beyond compiling: benchmarks are never
-// timed tests.
+// timed tests. Listen is the command line the two programs share.
 package peers

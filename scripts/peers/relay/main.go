@@ -2,32 +2,20 @@ package main
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
-	"os"
 	"strings"
+
+	"github.com/wufault/wufault/scripts/peers"
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:0", "loopback address to listen on")
-	ready := flag.String("ready", "", "file to write the listening address to")
-	flag.Parse()
-	host, _, err := net.SplitHostPort(*listen)
-	if err != nil || !net.ParseIP(host).IsLoopback() {
-		log.Fatalf("relay: -listen %q: want a loopback host:port", *listen)
-	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := peers.Listen()
 	if err != nil {
 		log.Fatalf("relay: %v", err)
-	}
-	if *ready != "" {
-		if err := os.WriteFile(*ready, []byte(ln.Addr().String()), 0o644); err != nil {
-			log.Fatalf("relay: %v", err)
-		}
 	}
 	for {
 		c, err := ln.Accept()

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -355,7 +357,10 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 			w.world.Close()
 		}
 	}()
-	for k := range bases {
+	// The keys are taken first: the goroutines write bases while this
+	// loop would still be iterating over it.
+	keys := slices.Collect(maps.Keys(bases))
+	for _, k := range keys {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

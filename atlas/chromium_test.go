@@ -3,6 +3,7 @@ package atlas
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,8 +20,8 @@ const chromium = "/usr/bin/chromium"
 // TestHTMLInChromium renders a real atlas (a slice run against worlds on
 // loopback, one kind of every layer) in headless Chromium at 1400 px,
 // asserts on the rendered DOM and layout, opens a cell's detail by
-// clicking it, and writes the screenshot the README shows
-// (docs/atlas.png).
+// clicking it, and with -update-screenshot writes the screenshot the
+// README shows (docs/atlas.png).
 func TestHTMLInChromium(t *testing.T) {
 	if _, err := exec.LookPath(chromium); err != nil {
 		t.Skipf("%s is not installed (apt-get install chromium; .ci/run installs it)", chromium)
@@ -116,7 +117,12 @@ func TestHTMLInChromium(t *testing.T) {
 	if len(png) < 10000 {
 		t.Fatalf("screenshot of %d bytes", len(png))
 	}
+	if !*updateScreenshot {
+		return // a test run leaves the tree as it was
+	}
 	if err := os.WriteFile("../docs/atlas.png", png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the README's docs/atlas.png from the rendered page")

@@ -231,7 +231,7 @@ var (
 	// "[DownloadManager] …".
 	bareLineRE = regexp.MustCompile(`^(?:([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+)?\[?([A-Za-z][A-Za-z0-9]*)\]?\s+(.*)$`)
 	// tracefmt's ETW rendering: "DownloadManager [0]12F4.1FE8::09/29/2017-13:45:08.530 [agent]DO job …"
-	// (component, [CPU]PID.TID in hex, ::MM/DD/YYYY-HH:MM:SS.fff).
+	// (component, the CPU number in brackets then PID.TID in hex, ::MM/DD/YYYY-HH:MM:SS.fff).
 	traceLineRE = regexp.MustCompile(`^\[?([A-Za-z][A-Za-z0-9]*)\]?\s+\[\d+\]([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)::(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2}):(\d{2})\.(\d{1,7})\s*(.*)$`)
 )
 

@@ -33,6 +33,7 @@ type udpServer struct {
 
 	wg      sync.WaitGroup
 	closing atomic.Bool
+	spare   sync.Pool // *udpWorker whose goroutine ended (a hand-over makes one per waiting query)
 }
 
 // newUDPServer prepares the workers of conn.
@@ -109,7 +110,14 @@ func (u *udpServer) newWorker() *udpWorker {
 // over had read but not answered.
 func (u *udpServer) work(pending []udpPacket) {
 	defer u.wg.Done()
-	wk := u.newWorker()
+	wk, _ := u.spare.Get().(*udpWorker)
+	if wk == nil {
+		wk = u.newWorker()
+	}
+	defer func() {
+		wk.n, wk.i, wk.k, wk.queue, wk.qi = 0, 0, 0, nil, 0
+		u.spare.Put(wk)
+	}()
 	wk.queue = pending
 	for wk.qi = 0; wk.qi < len(wk.queue); wk.qi++ {
 		if wk.serve(wk.queue[wk.qi].b, wk.queue[wk.qi].from) {
@@ -171,8 +179,10 @@ func (wk *udpWorker) flush() {
 	for sent := 0; sent < wk.k; {
 		n, err := wk.bc.WriteBatch(wk.out[sent:wk.k], 0)
 		if err != nil {
+			// sendmmsg fails only on the first message it could not
+			// send: skip that one answer, not the rest of the batch.
 			wk.u.s.log.Debug("udp write", "err", err)
-			break
+			n = 1
 		}
 		sent += n
 	}
@@ -230,6 +240,8 @@ func (u *udpServer) handle(q *udpQuery, m []byte) {
 	// Rejected, or the body did not parse: answer the header alone.
 	req.Id = dh.Id
 	req.Opcode = int(dh.Bits>>11) & 0xF
+	req.RecursionDesired = dh.Bits&(1<<8) != 0 // echoed, as miekg/dns's server does
+	req.CheckingDisabled = dh.Bits&(1<<4) != 0
 	req.Question, req.Answer, req.Ns, req.Extra = nil, nil, nil, nil
 	req.SetRcodeFormatError(req)
 	req.Zero = false

@@ -242,18 +242,24 @@ func (oc *originConn) exchange(req *http.Request) (resp *http.Response, answered
 		return nil, true, req.Context().Err()
 	}
 	_ = oc.c.SetReadDeadline(time.Time{})
-	keep := !resp.Close && !req.Close
-	switch {
-	case resp.Body == http.NoBody:
+	// A switched protocol is not HTTP any more: never reused.
+	keep := !resp.Close && !req.Close && resp.StatusCode != http.StatusSwitchingProtocols
+	if resp.Body == http.NoBody {
 		if keep {
 			oc.pool.put(oc)
 		} else {
 			oc.close()
 		}
-	case resp.ContentLength >= 0 && len(resp.TransferEncoding) == 0:
-		resp.Body = &spliceBody{oc: oc, remain: resp.ContentLength, keep: keep}
-	default:
-		resp.Body = &closingBody{ReadCloser: resp.Body, oc: oc}
+		return resp, true, nil
+	}
+	// While the body is read, a client that leaves (or the proxy that
+	// shuts down, which ends every client connection) closes the origin
+	// socket: an origin that stalls mid-body cannot hold the copy.
+	abandon := context.AfterFunc(req.Context(), oc.close)
+	if resp.ContentLength >= 0 && len(resp.TransferEncoding) == 0 {
+		resp.Body = &spliceBody{oc: oc, remain: resp.ContentLength, keep: keep, abandon: abandon}
+	} else {
+		resp.Body = &closingBody{ReadCloser: resp.Body, oc: oc, abandon: abandon}
 	}
 	return resp, true, nil
 }
@@ -276,10 +282,11 @@ func isTimeout(err error) bool {
 // socket; WriteTo hands the socket to the writer's ReadFrom so that the
 // bytes can be spliced.
 type spliceBody struct {
-	oc     *originConn
-	remain int64
-	keep   bool // the connection may be reused once the body is read
-	done   bool
+	oc      *originConn
+	remain  int64
+	keep    bool        // the connection may be reused once the body is read
+	abandon func() bool // stops the close-on-cancel; false if it already ran
+	done    bool
 }
 
 func (b *spliceBody) Read(p []byte) (int, error) {
@@ -361,7 +368,7 @@ func (b *spliceBody) release(complete bool) {
 		return
 	}
 	b.done = true
-	if complete && b.keep {
+	if b.abandon() && complete && b.keep {
 		b.oc.pool.put(b.oc)
 		return
 	}
@@ -372,10 +379,12 @@ func (b *spliceBody) release(complete bool) {
 // close-delimited answers are not reused).
 type closingBody struct {
 	io.ReadCloser
-	oc *originConn
+	oc      *originConn
+	abandon func() bool
 }
 
 func (b *closingBody) Close() error {
+	b.abandon()
 	err := b.ReadCloser.Close()
 	b.oc.close()
 	return err

@@ -31,8 +31,13 @@ func TestMatrixRerunsMissesAlone(t *testing.T) {
 	if !kept.Pass || kept.FirstRun != "" {
 		t.Errorf("passing scenario: pass %v, first run %q; want a pass and no rerun", kept.Pass, kept.FirstRun)
 	}
-	rep = Matrix(context.Background(), []*scenarios.Scenario{&wrong}, Options{StateDir: t.TempDir(), SkipFixes: true, NoRerun: true})
+	rep = Matrix(context.Background(), []*scenarios.Scenario{&wrong, sc}, Options{StateDir: t.TempDir(), SkipFixes: true, NoRerun: true})
 	if rep.Results[0].FirstRun != "" {
 		t.Errorf("NoRerun: first run %q", rep.Results[0].FirstRun)
+	}
+	// Alone from the start (one scenario, or one at a time): nothing to rerun.
+	rep = Matrix(context.Background(), []*scenarios.Scenario{&wrong, sc}, Options{StateDir: t.TempDir(), SkipFixes: true, Parallel: 1})
+	if rep.Results[0].FirstRun != "" {
+		t.Errorf("Parallel 1: first run %q", rep.Results[0].FirstRun)
 	}
 }

@@ -377,8 +377,8 @@ func Matrix(ctx context.Context, scs []*scenarios.Scenario, o Options) *Report {
 		}()
 	}
 	wg.Wait()
-	if !o.NoRerun {
-		rerunAlone(ctx, scs, o, rep.Results)
+	if !o.NoRerun && par > 1 && len(scs) > 1 {
+		rerunAlone(ctx, scs, o, rep.Results) // a miss alone was already alone
 	}
 	rep.Duration = time.Since(rep.Started)
 	rep.Summarize()

@@ -15,8 +15,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/wufault/wufault/client"
-	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/profile"
+	"github.com/wufault/wufault/internal/testnet"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/wufault/wufault/client/internal/testnet"
+	"github.com/wufault/wufault/internal/testnet"
 )
 
 // dnsServer answers with handler on 127.0.0.1:0 (UDP and TCP).

@@ -29,10 +29,10 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/observe"
 	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/internal/testnet"
 	"github.com/wufault/wufault/simulate"
 )
 

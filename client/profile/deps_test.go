@@ -36,7 +36,7 @@ func TestClientStandsAlone(t *testing.T) {
 		goos string
 		pkgs []string
 	}{
-		{runtime.GOOS, []string{"../", "../observe", "../winagent", "."}},
+		{runtime.GOOS, []string{"../..."}}, // every package under client/, as go list ./client/... sees it
 		{"windows", []string{"../", "../observe", "../winagent", "../../cmd/wufault-agent"}},
 	} {
 		cmd := exec.Command(goBin, append([]string{"list", "-deps"}, c.pkgs...)...)

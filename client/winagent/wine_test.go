@@ -19,10 +19,10 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/wufault/wufault/client/internal/testnet"
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/internal/testnet"
 )
 
 // wineEnv is a private Wine prefix with the agent built for Windows and

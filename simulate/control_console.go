@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func (c *controlService) events(rw http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return true
 		}
-		_, err = rw.Write([]byte("id: " + itoa(e.Seq) + "\ndata: " + string(b) + "\n\n"))
+		_, err = rw.Write([]byte("id: " + strconv.FormatUint(e.Seq, 10) + "\ndata: " + string(b) + "\n\n"))
 		return err == nil
 	}
 	backlog := j.Events(0, keep)
@@ -167,9 +168,4 @@ func (c *controlService) events(rw http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-func itoa(n uint64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

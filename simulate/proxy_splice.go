@@ -267,15 +267,10 @@ func (oc *originConn) exchange(req *http.Request) (resp *http.Response, answered
 // headerTimeout names a deadline hit while waiting for the answer's head
 // as the Transport's ResponseHeaderTimeout does (a 504 page).
 func headerTimeout(err error) error {
-	if errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+	if errors.Is(err, syscall.ETIMEDOUT) || upstreamStatus(err) == http.StatusGatewayTimeout {
 		return fmt.Errorf("timeout awaiting response headers: %w", err)
 	}
 	return err
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // spliceBody is a Content-Length body read straight from the origin

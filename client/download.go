@@ -76,7 +76,7 @@ func (s *session) job(ctx context.Context, f updateFile) error {
 	jobStart := time.Now()
 	fail := func(err error) error {
 		o := s.record(attempt{class: profile.ClassDownload, call: jobCall, method: http.MethodGet, url: f.URL, start: jobStart}, nil, err)
-		return s.failed(o)
+		return failed(o)
 	}
 	u, err := url.Parse(f.URL)
 	if f.URL == "" || err != nil {

@@ -95,24 +95,16 @@ func (m *Machine) Run(ctx context.Context) (*Result, error) {
 	s := m.newSession(cfg, sysProxy)
 	defer s.t.close()
 	start := time.Now()
-	var err error
-	if s.sysErr != nil {
-		// WinHTTP reads the proxy list for the session's first request:
-		// WUA fails before any request with WU_E_INVALID_PROXY_SERVER.
-		o := s.record(attempt{class: s.firstClass(), call: "proxy settings", url: sysProxy, start: start}, nil, s.sysErr)
-		err = s.failed(o)
-	} else {
-		err = s.run(ctx)
-	}
+	f, err := s.run(ctx)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("client: session cancelled: %w", ctx.Err())
 	}
-	_ = err // the failure is in s.fail
+	if err != nil {
+		return nil, err
+	}
 	r := &Result{Observations: s.obs, Updates: len(s.revisions), Downloaded: s.downloaded, Start: start,
-		Duration: Duration(time.Since(start))}
-	if s.fail != nil {
-		f := *s.fail
-		r.Failed = &f
+		Duration: Duration(time.Since(start)), Failed: f}
+	if f != nil {
 		r.Code, r.Class, r.Confidence, r.Source = f.Code, f.Class, f.Confidence, f.Source
 	}
 	if r.Observations == nil {

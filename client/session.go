@@ -63,7 +63,6 @@ type session struct {
 	now    func() time.Time
 	log    *slog.Logger
 	obs    []Observation
-	fail   *Observation
 
 	// Protocol state.
 	base       *url.URL // WUServer (nil: Microsoft Update)
@@ -136,12 +135,25 @@ func (s *session) record(a attempt, resp *response, err error) Observation {
 	return o
 }
 
-// failed records the deciding failure of the session.
-func (s *session) failed(o Observation) error {
-	if s.fail == nil {
-		s.fail = &o
+// failure is the error a session step returns when a request decided the
+// session: it carries that request's observation up to run's caller,
+// which makes it the Result's failure. errors.Is and errors.As see the
+// request's error through it.
+type failure struct{ obs Observation }
+
+func (f *failure) Error() string { return f.obs.Err.Error() }
+func (f *failure) Unwrap() error { return f.obs.Err }
+
+// failed makes the observation of a request that ends the session its
+// failure.
+func failed(o Observation) error { return &failure{obs: o} }
+
+// failureOf returns the observation a session's error carries.
+func failureOf(err error) (Observation, bool) {
+	if f, ok := errors.AsType[*failure](err); ok {
+		return f.obs, true
 	}
-	return o.Err
+	return Observation{}, false
 }
 
 // proxyLists returns the proxy lists to try for a request, in order
@@ -238,7 +250,7 @@ func (s *session) soap(ctx context.Context, endpoint *url.URL, ns, method, inner
 	}
 	o := s.record(a, resp, err)
 	if err != nil {
-		return s.failed(o)
+		return failed(o)
 	}
 	return nil
 }
@@ -279,7 +291,6 @@ func (s *session) scanCall(ctx context.Context, method string, inner func() stri
 			return err
 		}
 		s.log.Debug("client: server asks for a new handshake", "method", method, "error_code", f.ErrorCode)
-		s.fail = nil
 		if err := s.handshake(ctx); err != nil {
 			return err
 		}
@@ -304,7 +315,7 @@ func (s *session) fetchCab(ctx context.Context, class profile.Class, u *url.URL,
 	}
 	o := s.record(a, resp, err)
 	if err != nil {
-		return nil, s.failed(o)
+		return nil, failed(o)
 	}
 	return data, nil
 }
@@ -334,9 +345,31 @@ func cabResult(resp *response, file string) ([]byte, error) {
 	return nil, &CabError{File: resp.URL, Err: fmt.Errorf("no %s in the cabinet", file)}
 }
 
-// run executes the session: self-update check, the [MS-WUSP] 3.1.5 scan,
-// content download, and the report.
-func (s *session) run(ctx context.Context) error {
+// run executes the session and returns its failure: the observation of
+// the request that decided it, nil when the session succeeded. The error
+// is the emulator's own: a step that stopped without an observation.
+func (s *session) run(ctx context.Context) (*Observation, error) {
+	var err error
+	if s.sysErr != nil {
+		// WinHTTP reads the proxy list for the session's first request:
+		// WUA fails before any request with WU_E_INVALID_PROXY_SERVER.
+		err = failed(s.record(attempt{class: s.firstClass(), call: "proxy settings", url: s.cfg.RunningProxy, start: time.Now()}, nil, s.sysErr))
+	} else {
+		err = s.steps(ctx)
+	}
+	if err == nil {
+		return nil, nil
+	}
+	if f, ok := failureOf(err); ok {
+		return &f, nil
+	}
+	return nil, fmt.Errorf("client: session stopped without an observation: %w", err)
+}
+
+// steps are the session's steps: self-update check, the [MS-WUSP] 3.1.5
+// scan, content download, and the report. A step that fails returns the
+// failure (failed) of the request that decided it.
+func (s *session) steps(ctx context.Context) error {
 	if err := s.locate(ctx); err != nil {
 		return err
 	}
@@ -372,8 +405,8 @@ func (s *session) run(ctx context.Context) error {
 	derr := s.downloadAll(ctx)
 	if s.base != nil {
 		code := codes.OK
-		if s.fail != nil {
-			code = s.fail.Code
+		if f, ok := failureOf(derr); ok {
+			code = f.Code
 		}
 		if rerr := s.report(ctx, code); rerr != nil && derr == nil {
 			return rerr
@@ -389,7 +422,7 @@ func (s *session) locate(ctx context.Context) error {
 		if err != nil {
 			o := s.record(attempt{class: profile.ClassSelfUpdate, call: "WUServer", url: s.cfg.Server, start: time.Now()}, nil,
 				&TransportError{URL: s.cfg.Server, Err: err})
-			return s.failed(o)
+			return failed(o)
 		}
 		s.base = u
 		s.clientURL = u.JoinPath("ClientWebService", "client.asmx")
@@ -401,7 +434,7 @@ func (s *session) locate(ctx context.Context) error {
 			if err != nil {
 				o := s.record(attempt{class: profile.ClassDownload, call: "UpdateServiceUrlAlternate", url: s.cfg.AlternateServer, start: time.Now()}, nil,
 					&TransportError{URL: s.cfg.AlternateServer, Err: err})
-				return s.failed(o)
+				return failed(o)
 			}
 			s.altURL = alt
 		}
@@ -449,7 +482,7 @@ func (s *session) discover(ctx context.Context) error {
 	}
 	o := s.record(a, resp, err)
 	if err != nil {
-		return s.failed(o)
+		return failed(o)
 	}
 	s.clientURL = mustURL(doc.Client.URL, muModernClient)
 	s.authURL = s.clientURL.ResolveReference(&url.URL{Path: "/SimpleAuthWebService/SimpleAuth.asmx"})
@@ -475,7 +508,6 @@ func (s *session) recoverRedirector(ctx context.Context, cause error) error {
 	if doc.ID != s.redirID {
 		s.follow(doc)
 		s.redirURL = nil // recover once
-		s.fail = nil
 		if err := s.handshake(ctx); err != nil {
 			return err
 		}
@@ -483,8 +515,7 @@ func (s *session) recoverRedirector(ctx context.Context, cause error) error {
 	}
 	o := s.record(attempt{class: profile.ClassRedirector, call: "redirector recovery", method: http.MethodGet, url: s.redirURL.String(), start: time.Now()},
 		nil, ErrSameRedirectorID)
-	s.fail = &o
-	return o.Err
+	return failed(o)
 }
 
 // follow takes the service URLs a redirector document names.
@@ -602,7 +633,7 @@ func (s *session) sync(ctx context.Context) error {
 		if trip > maxRoundTrips {
 			o := s.record(attempt{class: profile.ClassScan, call: "SyncUpdates", method: http.MethodPost, url: s.clientURL.String(), start: time.Now()},
 				nil, ErrMaxRoundTrips)
-			return s.failed(o)
+			return failed(o)
 		}
 		var resp syncResponse
 		err := s.scanCall(ctx, "SyncUpdates", func() string {

@@ -52,6 +52,7 @@ var fieldDocs = map[string]string{
 	"ProxyAuth.Reject":          "Reject is one of AuthRejectModes (default: wrong-credentials when users are set, otherwise always).",
 	"ProxyAuth.Schemes":         "Schemes offered, in order (default: negotiate, ntlm, basic).",
 	"ProxyAuth.Users":           "Users who may pass.",
+	"ProxyDenyConnect.Plain":    "Plain also answers plain-HTTP requests through the proxy (GET http://host/…, which make no CONNECT) with the status: the same destination policy applied to http:// URLs such as content downloads.",
 	"ProxyDenyConnect.Status":   "Status answers the CONNECT (default 403).",
 	"TCPBandwidth.Rate":         "Rate such as \"64KiB/s\".",
 	"TCPLatency.Jitter":         "Jitter is the most a delay varies by, either way (default 0).",

@@ -24,3 +24,24 @@ func TestProxyDenyConnect(t *testing.T) {
 		t.Error("default status is not 403")
 	}
 }
+
+// With plain, a GET through the proxy (an http:// URL, no CONNECT) gets the
+// proxy's own status and page; without it the request reaches next.
+func TestProxyDenyConnectPlain(t *testing.T) {
+	req := httptest.NewRequest("GET", "http://download.windowsupdate.com/c/msdownload/update/software/updt/x.cab", nil)
+	rec := httptest.NewRecorder()
+	(&ProxyDenyConnect{Plain: true}).ServeProxy(rec, req, notCalled)
+	if rec.Code != 403 || !strings.Contains(rec.Body.String(), "GET http://download.windowsupdate.com/c/msdownload/update/software/updt/x.cab") {
+		t.Errorf("%d %q", rec.Code, rec.Body)
+	}
+	head := httptest.NewRecorder()
+	(&ProxyDenyConnect{Plain: true, Status: 451}).ServeProxy(head, httptest.NewRequest("HEAD", "http://x.test/a", nil), notCalled)
+	if head.Code != 451 || head.Body.Len() != 0 {
+		t.Errorf("HEAD: %d %q", head.Code, head.Body)
+	}
+	rec = httptest.NewRecorder()
+	(&ProxyDenyConnect{Plain: true}).ServeProxy(rec, httptest.NewRequest("CONNECT", "http://fe2.update.microsoft.com:443", nil), notCalled)
+	if rec.Code != 403 {
+		t.Errorf("CONNECT with plain: %d", rec.Code)
+	}
+}

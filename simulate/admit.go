@@ -50,9 +50,7 @@ func (t *connTracker) admit(raw net.Conn) *faultConn {
 	w.metrics.open.WithLabelValues(t.svc).Inc()
 	w.journal.Add(Event{Kind: EventConnOpen, Service: t.svc, Conn: id, Client: client, Scenario: act.Name})
 	ev := event{service: t.svc, conn: id, client: client, scenario: act.Name}
-	for _, r := range act.Set.SelectFunc("tcp", faults.Target{}, keepAccept) {
-		w.arm(fc, ev, armed{rule: r, shape: shapeOf(r)})
-	}
+	w.armAccept(fc, act, ev)
 	if fc.ended() {
 		w.metrics.conns.WithLabelValues(t.svc, "refused").Inc()
 		_ = fc.Close()

@@ -355,11 +355,11 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		p.serveProxyHooks(pw, r, act, ev, func(rw http.ResponseWriter, r *http.Request) { p.serveConnect(rw, r, fc, act, ev, st) })
 		return
 	}
-	keep := keepPlain
+	at := momentPlain
 	if tun != nil {
-		keep = keepInner
+		at = momentInner
 	}
-	rules, ok := w.armRequest(fc, act, ev, keep)
+	rules, ok := w.armRequest(fc, act, ev, at)
 	if !ok {
 		return
 	}

@@ -508,7 +508,7 @@ func BenchmarkRuleSelection(b *testing.B) {
 	t := faults.Target{Host: "127.0.0.1:41234", Path: "/small", Method: http.MethodGet, Class: profile.ClassOf("", "/small")}
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(set.SelectFunc("tcp", t, keepPlain))+len(set.Select("http", t))+len(set.Select("proxy", t)) != 0 {
+		if len(set.SelectFunc("tcp", t, momentPlain.keep))+len(set.Select("http", t))+len(set.Select("proxy", t)) != 0 {
 			b.Fatal("an idle rule matched")
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 )
 
@@ -24,16 +23,7 @@ import (
 func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc *faultConn, act *Active, ev event, st *reqState) {
 	w := p.w
 	hostport := connectTarget(r.Host)
-	fc.resetPath()
-	var handshake []armed
-	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepConnect) {
-		a := armed{rule: rule, shape: shapeOf(rule)}
-		if a.shape.phase == profile.PhaseHandshake {
-			handshake = append(handshake, a)
-			continue
-		}
-		w.arm(fc, ev, a)
-	}
+	handshake := w.armConnect(fc, act, ev)
 	if fc.ended() {
 		return
 	}
@@ -87,10 +77,7 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 			return
 		}
 	}
-	pending := handshake
-	for _, rule := range act.Set.SelectFunc("tcp", ev.target, keepOpaque) {
-		pending = append(pending, armed{rule: rule, shape: shapeOf(rule)})
-	}
+	pending := append(handshake, selectAt(act, momentTunnel, ev.target)...)
 	p.pipe(fc, br, up, pending, ev, st)
 }
 

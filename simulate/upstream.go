@@ -149,20 +149,13 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		stop := fc.endStallWhenDone(r.Context())
 		defer stop()
 
-		rules, ok := w.armRequest(fc, act, ev, keepOrigin)
+		rules, ok := w.armRequest(fc, act, ev, momentOrigin)
 		if !ok {
 			return
 		}
 		pw.rules = rules
 		w.wrapHTTP(act, ev, next).ServeHTTP(pw, r)
 	})
-}
-
-// keepOrigin selects the tcp.* rules an origin port arms per request:
-// those of a plain proxied request but the proxy phase, which only the
-// proxy has.
-func keepOrigin(r *faults.Rule) bool {
-	return keepPlain(r) && shapeOf(r).phase != profile.PhaseProxy
 }
 
 // internalOrigin is the emulator as the world's own proxy reaches it: the

@@ -1,8 +1,6 @@
 package client_test
 
 import (
-	"context"
-	"net"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,51 +8,22 @@ import (
 
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/profile"
-	"github.com/wufault/wufault/simulate"
+	"github.com/wufault/wufault/internal/worldtest"
 )
 
 // startLab starts a world with its own emulator: proxy, DNS and the
-// upstream ports asked for. The environment maps "lab" to them the way the
-// lab command does: WSUS http://wsus.lab:<http port> and
-// https://wsus.lab:<https port>.
-func startLab(t *testing.T, need ...string) (*simulate.World, client.Env, *manualClock) {
+// upstream ports asked for (worldtest.UpstreamHTTP, UpstreamHTTPS). Its
+// Env maps "lab" to them the way the lab command does: WSUS
+// http://wsus.lab:<http port> and https://wsus.lab:<https port>.
+func startLab(t *testing.T, upstream ...worldtest.Option) *worldtest.World {
 	t.Helper()
-	o := simulate.Options{Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", MaxStall: 5 * time.Second, Logger: testLogger(t)}
-	for _, n := range need {
-		switch n {
-		case "http":
-			o.UpstreamHTTP = "127.0.0.1:0"
-		case "https":
-			o.UpstreamHTTPS = "127.0.0.1:0"
-		}
-	}
-	w, err := simulate.New(context.Background(), o)
-	if err != nil {
-		t.Fatalf("world with the %v upstream: %v", need, err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	a := w.Addrs()
-	clock := &manualClock{}
-	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, Logger: testLogger(t), Clock: clock}
-	if _, p, err := net.SplitHostPort(a.UpstreamHTTP); err == nil {
-		env.Server = "http://wsus.lab:" + p
-		env.Alternate = "http://content.wsus.lab:" + p
-	}
-	if _, p, err := net.SplitHostPort(a.UpstreamHTTPS); err == nil {
-		env.ServerHTTPS = "https://wsus.lab:" + p
-	}
-	ca, err := w.LabCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.LabCA = ca.Certificate()
-	return w, env, clock
+	return worldtest.Start(t, append(upstream, worldtest.Proxy(), worldtest.DNS(), worldtest.MaxStall(5*time.Second))...)
 }
 
 // The lab's default client: WSUS "lab" over HTTP, through the world's
 // proxy, with the world's DNS.
 func TestLabDefault(t *testing.T) {
-	_, env, _ := startLab(t, "http")
+	env := startLab(t, worldtest.UpstreamHTTP()).Env()
 	for _, proxy := range []string{"lab", ""} {
 		r := run(t, newMachine(t, profile.Profile{Proxy: ptr(proxy), Timeouts: patient()}, env))
 		wantCode(t, r, "0x00000000")
@@ -67,7 +36,8 @@ func TestLabDefault(t *testing.T) {
 // WSUS over HTTPS on the world's upstream port: the lab CA is trusted only
 // after trust-lab-ca.
 func TestLabHTTPS(t *testing.T) {
-	w, env, _ := startLab(t, "https")
+	w := startLab(t, worldtest.UpstreamHTTPS())
+	env := w.Env()
 	for _, proxy := range []string{"", "lab"} {
 		t.Run("proxy="+proxy, func(t *testing.T) {
 			p := profile.Profile{Server: ptr("lab-https"), Proxy: ptr(proxy), Timeouts: patient()}
@@ -145,7 +115,7 @@ func TestLabHTTPS(t *testing.T) {
 // emulator); directly, fe3cr resolves to the emulator's address, where
 // nothing listens on 443.
 func TestLabMicrosoftUpdate(t *testing.T) {
-	_, env, _ := startLab(t, "https")
+	env := startLab(t, worldtest.UpstreamHTTPS()).Env()
 	p := profile.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
@@ -188,7 +158,7 @@ func wantHosts(t *testing.T, r *client.Result, class profile.Class, hosts ...str
 
 // The legacy Microsoft Update flow starts at wuredir.cab over HTTP.
 func TestLabMicrosoftUpdateLegacy(t *testing.T) {
-	_, env, _ := startLab(t, "http", "https")
+	env := startLab(t, worldtest.UpstreamHTTP(), worldtest.UpstreamHTTPS()).Env()
 	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
@@ -207,7 +177,8 @@ func TestLabMicrosoftUpdateLegacy(t *testing.T) {
 // untouched. The client reaches the content host around the proxy
 // (bypass list), so it resolves the name itself.
 func TestLabContentHostAlone(t *testing.T) {
-	w, env, _ := startLab(t, "http", "https")
+	w := startLab(t, worldtest.UpstreamHTTP(), worldtest.UpstreamHTTPS())
+	env := w.Env()
 	w.Activate("content host", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: download.windowsupdate.com}}"))
 	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient(),
 		Bypass: []string{"*.windowsupdate.com"}}
@@ -225,7 +196,8 @@ func TestLabContentHostAlone(t *testing.T) {
 // WSUS with an alternate download server: content comes from it, and a
 // fault on its name alone fails only the download.
 func TestLabAlternateDownloadServer(t *testing.T) {
-	w, env, _ := startLab(t, "http")
+	w := startLab(t, worldtest.UpstreamHTTP())
+	env := w.Env()
 	p := profile.Profile{AlternateDownloadServer: ptr("lab"), Proxy: ptr(""), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x00000000")
@@ -243,7 +215,8 @@ func TestLabAlternateDownloadServer(t *testing.T) {
 // same redirectorId ends the session with 0x8024502D. A WSUS client makes
 // no recovery.
 func TestLabRedirectorRecovery(t *testing.T) {
-	w, env, _ := startLab(t, "http", "https")
+	w := startLab(t, worldtest.UpstreamHTTP(), worldtest.UpstreamHTTPS())
+	env := w.Env()
 	w.Activate("fe2 down", 1, loadFaults(t, "- {kind: tls.reset, match: {host: fe2.update.microsoft.com}}"))
 	p := profile.Profile{Server: ptr(""), Generation: "legacy", TrustLabCA: ptr(true), Timeouts: patient()}
 	r := run(t, newMachine(t, p, env))

@@ -14,8 +14,8 @@ import (
 
 func TestResultOutput(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
-	lw.w.Activate("502", 1, loadFaults(t, "- {kind: http.status, status: 502, match: {path: /ClientWebService/*}}"))
-	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
+	lw.Activate("502", 1, loadFaults(t, "- {kind: http.status, status: 502, match: {path: /ClientWebService/*}}"))
+	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.Env())
 	r := run(t, m)
 	var b strings.Builder
 	if err := r.WriteJSON(&b); err != nil {
@@ -51,8 +51,8 @@ func TestResultOutput(t *testing.T) {
 
 func TestRunCancelled(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
-	lw.w.Activate("stall", 1, loadFaults(t, "- {kind: tcp.stall, at: headers}"))
-	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
+	lw.Activate("stall", 1, loadFaults(t, "- {kind: tcp.stall, at: headers}"))
+	m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.Env())
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := m.Run(ctx); !errors.Is(err, context.DeadlineExceeded) {

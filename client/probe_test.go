@@ -8,16 +8,17 @@ import (
 	"time"
 
 	"github.com/wufault/wufault/client"
+	"github.com/wufault/wufault/internal/worldtest"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
-func probeOpts(lw *labWorld, proxy string, eps []client.Endpoint) client.ProbeOptions {
+func probeOpts(lw *worldtest.World, proxy string, eps []client.Endpoint) client.ProbeOptions {
 	roots := x509.NewCertPool()
-	if lw.env.LabCA != nil {
-		roots.AddCert(lw.env.LabCA)
+	if lw.Env().LabCA != nil {
+		roots.AddCert(lw.Env().LabCA)
 	}
-	return client.ProbeOptions{Endpoints: eps, Proxy: proxy, DNS: []string{lw.env.DNS}, TimeScale: 0.05, Roots: roots,
-		Env: client.Env{Logger: lw.env.Logger}}
+	return client.ProbeOptions{Endpoints: eps, Proxy: proxy, DNS: []string{lw.Env().DNS}, TimeScale: 0.05, Roots: roots,
+		Env: client.Env{Logger: lw.Env().Logger}}
 }
 
 func doProbe(t *testing.T, o client.ProbeOptions) *client.ProbeReport {
@@ -40,11 +41,11 @@ func doProbe(t *testing.T, o client.ProbeOptions) *client.ProbeReport {
 // the world's proxy and directly, then with faults.
 func TestProbe(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
-	eps, err := client.WSUSEndpoints(lw.env.Server)
+	eps, err := client.WSUSEndpoints(lw.Env().Server)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, proxy := range []string{"", "http://" + lw.env.Proxy} {
+	for _, proxy := range []string{"", "http://" + lw.Env().Proxy} {
 		r := doProbe(t, probeOpts(lw, proxy, eps))
 		if !r.Pass {
 			t.Fatalf("proxy %q: a healthy path failed", proxy)
@@ -54,10 +55,10 @@ func TestProbe(t *testing.T) {
 		}
 	}
 
-	lw.w.Activate("faults", 1, loadFaults(t, `
+	lw.Activate("faults", 1, loadFaults(t, `
 - {kind: http.range_ignored, match: {path: /selfupdate/*}}
 - {kind: http.status, status: 502, match: {path: /ClientWebService/client.asmx}}`))
-	r := doProbe(t, probeOpts(lw, lw.env.Proxy, eps))
+	r := doProbe(t, probeOpts(lw, lw.Env().Proxy, eps))
 	if r.Pass {
 		t.Fatal("a 502 on the scan endpoint passed")
 	}
@@ -68,7 +69,7 @@ func TestProbe(t *testing.T) {
 		t.Errorf("scan endpoint: %+v", e)
 	}
 
-	lw.w.Activate("dns", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
+	lw.Activate("dns", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
 	r = doProbe(t, probeOpts(lw, "", eps[:1]))
 	if e := r.Endpoints[0]; r.Pass || e.DNS.OK || e.Code.Hex() != "0x8024402C" {
 		t.Errorf("nxdomain: %+v", e)
@@ -76,9 +77,9 @@ func TestProbe(t *testing.T) {
 
 	// HTTPS through the proxy's interception: the chain is reported, and
 	// an expired certificate fails with 0x80072F8F.
-	https, _ := client.WSUSEndpoints(lw.env.ServerHTTPS)
-	lw.w.Activate("expired", 1, loadFaults(t, "- {kind: tls.cert, profile: expired}"))
-	r = doProbe(t, probeOpts(lw, lw.env.Proxy, https[:1]))
+	https, _ := client.WSUSEndpoints(lw.Env().ServerHTTPS)
+	lw.Activate("expired", 1, loadFaults(t, "- {kind: tls.cert, profile: expired}"))
+	r = doProbe(t, probeOpts(lw, lw.Env().Proxy, https[:1]))
 	e := r.Endpoints[0]
 	if r.Pass || e.Code.Hex() != "0x80072F8F" || e.WinHTTP != 12175 || len(e.Chain) == 0 || !e.Chain[0].NotAfter.Before(time.Now()) {
 		t.Errorf("expired: %+v", e)

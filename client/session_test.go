@@ -10,18 +10,18 @@ import (
 	"testing"
 
 	"github.com/wufault/wufault/codes"
+	"github.com/wufault/wufault/internal/worldtest"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
 func TestSessionSucceeds(t *testing.T) {
-	e := startEmulator(t, wsus.Options{Seed: 1})
-	d := startDNS(t, map[string]string{"wsus.lab": "127.0.0.1"})
+	e := worldtest.StartOrigin(t, wsus.Options{Seed: 1}, "wsus.lab")
 	for _, gen := range []string{"modern", "legacy"} {
 		t.Run(gen, func(t *testing.T) {
 			p := direct()
 			p.Generation = gen
 			p.Timeouts = patient()
-			m := newMachine(t, p, labEnv(t, e, d))
+			m := newMachine(t, p, labEnv(t, e))
 			r := run(t, m)
 			if r.Code != codes.OK {
 				t.Fatalf("code %s\n%s", r.Code, dumpResult(t, r))
@@ -30,7 +30,7 @@ func TestSessionSucceeds(t *testing.T) {
 				t.Errorf("updates %d, downloaded %d\n%s", r.Updates, r.Downloaded, dumpResult(t, r))
 			}
 			// The emulator received the client's report.
-			reps := e.wsus.Reports()
+			reps := e.WSUS.Reports()
 			if len(reps) == 0 || reps[len(reps)-1].Win32HResult != 0 || reps[len(reps)-1].EventID != 147 {
 				t.Errorf("reports %+v", reps)
 			}
@@ -61,10 +61,9 @@ func (c *calls) list() string {
 // URL for a file.
 func TestSessionCallOrder(t *testing.T) {
 	var c calls
-	e := startEmulator(t, wsus.Options{Seed: 1, Registration: true, OnCall: c.add})
-	d := startDNS(t, map[string]string{"wsus.lab": "127.0.0.1"})
+	e := worldtest.StartOrigin(t, wsus.Options{Seed: 1, Registration: true, OnCall: c.add}, "wsus.lab")
 	strip := regexp.MustCompile(`<FileLocations>.*</FileLocations>`)
-	e.setWrap(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	e.SetWrap(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 		if !strings.Contains(r.Header.Get("SOAPAction"), "GetExtendedUpdateInfo") {
 			return false
 		}
@@ -81,7 +80,7 @@ func TestSessionCallOrder(t *testing.T) {
 	})
 	p := direct()
 	p.Timeouts = patient()
-	r := run(t, newMachine(t, p, labEnv(t, e, d)))
+	r := run(t, newMachine(t, p, labEnv(t, e)))
 	wantCode(t, r, "0x00000000")
 	want := "GetConfig GetAuthorizationCookie GetCookie RegisterComputer SyncUpdates SyncUpdates GetExtendedUpdateInfo GetFileLocations ReportEventBatch"
 	if got := c.list(); got != want {
@@ -96,10 +95,9 @@ func TestSessionCallOrder(t *testing.T) {
 // redo the handshake and go on.
 func TestSessionCookieRecovery(t *testing.T) {
 	var c calls
-	e := startEmulator(t, wsus.Options{Seed: 1, OnCall: c.add})
-	d := startDNS(t, map[string]string{"wsus.lab": "127.0.0.1"})
+	e := worldtest.StartOrigin(t, wsus.Options{Seed: 1, OnCall: c.add}, "wsus.lab")
 	var once sync.Once
-	e.setWrap(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+	e.SetWrap(func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
 		if !strings.Contains(r.Header.Get("SOAPAction"), "SyncUpdates") {
 			return false
 		}
@@ -118,7 +116,7 @@ func TestSessionCookieRecovery(t *testing.T) {
 	})
 	p := direct()
 	p.Timeouts = patient()
-	r := run(t, newMachine(t, p, labEnv(t, e, d)))
+	r := run(t, newMachine(t, p, labEnv(t, e)))
 	wantCode(t, r, "0x00000000")
 	if got := c.list(); !strings.HasPrefix(got, "GetConfig GetAuthorizationCookie GetCookie GetConfig GetAuthorizationCookie GetCookie SyncUpdates") {
 		t.Errorf("calls %s", got)

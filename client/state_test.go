@@ -56,31 +56,31 @@ func TestNegativeCache(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			lw := startWorld(t, wsus.Options{Seed: 1})
-			lw.w.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, negative_ttl: "+c.ttl+", match: {host: "+originHost+"}}"))
+			lw.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, negative_ttl: "+c.ttl+", match: {host: "+originHost+"}}"))
 			p := profile.Profile{Proxy: ptr(""), Timeouts: patient()}
-			m := newMachine(t, p, lw.env)
+			m := newMachine(t, p, lw.Env())
 			r := run(t, m)
 			wantCode(t, r, "0x8024402C")
 			if ne, ok := errors.AsType[*client.NameError](r.Failed.Err); !ok || ne.Reason != client.ReasonNXDomain || ne.Cached {
 				t.Fatalf("first failure: %v", r.Failed.Err)
 			}
-			lw.w.Activate("fixed", 1, nil) // the network is fixed
+			lw.Activate("fixed", 1, nil) // the network is fixed
 
 			r = run(t, m) // retry-later
 			wantCode(t, r, "0x8024402C")
 			if ne, ok := errors.AsType[*client.NameError](r.Failed.Err); !ok || !ne.Cached {
 				t.Fatalf("retry: want the cached NXDOMAIN, got %v", r.Failed.Err)
 			}
-			lw.clock.Advance(c.expiry - time.Second)
+			lw.Clock.Advance(c.expiry - time.Second)
 			wantCode(t, run(t, m), "0x8024402C")
-			lw.clock.Advance(2 * time.Second)
+			lw.Clock.Advance(2 * time.Second)
 			wantCode(t, run(t, m), "0x00000000")
 
 			// flush-dns fixes it at once.
-			lw.w.Activate("nx again", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
+			lw.Activate("nx again", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
 			m.FlushDNS()
 			wantCode(t, run(t, m), "0x8024402C")
-			lw.w.Activate("fixed", 1, nil)
+			lw.Activate("fixed", 1, nil)
 			wantCode(t, run(t, m), "0x8024402C")
 			m.FlushDNS()
 			wantCode(t, run(t, m), "0x00000000")
@@ -92,14 +92,14 @@ func TestNegativeCache(t *testing.T) {
 // not hurt until the entry expires.
 func TestPositiveCache(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
-	m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+	m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.Env())
 	wantCode(t, run(t, m), "0x00000000")
 	if len(m.DNSCache()) == 0 {
 		t.Fatal("nothing cached")
 	}
-	lw.w.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
+	lw.Activate("nx", 1, loadFaults(t, "- {kind: dns.nxdomain, match: {host: "+originHost+"}}"))
 	wantCode(t, run(t, m), "0x00000000")
-	lw.clock.Advance(61 * time.Second) // the test resolver's TTL is 60 s
+	lw.Clock.Advance(61 * time.Second) // the test resolver's TTL is 60 s
 	wantCode(t, run(t, m), "0x8024402C")
 }
 
@@ -109,7 +109,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	dead := closedPort(t)
 	t.Run("set-winhttp-proxy", func(t *testing.T) {
-		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.Env())
 		r := run(t, m)
 		wantCode(t, r, "0x80072EFD")
 		if r.Failed.Phase != profile.PhaseConnect || r.Failed.Proxy != dead {
@@ -118,26 +118,26 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		if err := m.SetWinHTTPProxy("lab"); err != nil {
 			t.Fatal(err)
 		}
-		if got := m.Config().Proxy; got != lw.env.Proxy {
-			t.Errorf("configured proxy %q, want the lab's %q", got, lw.env.Proxy)
+		if got := m.Config().Proxy; got != lw.Env().Proxy {
+			t.Errorf("configured proxy %q, want the lab's %q", got, lw.Env().Proxy)
 		}
 		wantServiceProxy(t, m, dead)
 		wantCode(t, run(t, m), "0x80072EFD") // the running service kept the old proxy
 		m.RestartServices()
-		wantServiceProxy(t, m, lw.env.Proxy)
+		wantServiceProxy(t, m, lw.Env().Proxy)
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("running_proxy", func(t *testing.T) {
 		p := profile.Profile{Proxy: ptr("lab"), Running: ptr(true), RunningProxy: ptr(dead), Timeouts: patient()}
-		m := newMachine(t, p, lw.env)
+		m := newMachine(t, p, lw.Env())
 		wantServiceProxy(t, m, dead)
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.RestartServices()
-		wantServiceProxy(t, m, lw.env.Proxy)
+		wantServiceProxy(t, m, lw.Env().Proxy)
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("reset-winhttp-proxy", func(t *testing.T) {
-		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), Timeouts: patient()}, lw.Env())
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.ResetWinHTTPProxy()
 		wantCode(t, run(t, m), "0x80072EFD")
@@ -145,7 +145,7 @@ func TestProxyChangeNeedsRestart(t *testing.T) {
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("import-ie-proxy", func(t *testing.T) {
-		m := newMachine(t, profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}, lw.Env())
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.ImportIEProxy()
 		m.RestartServices()
@@ -160,16 +160,16 @@ func TestProxyFallback(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	dead := closedPort(t)
 	p := profile.Profile{Proxy: ptr(dead), UserProxy: ptr("lab"), Timeouts: patient()}
-	wantCode(t, run(t, newMachine(t, p, lw.env)), "0x80072EFD")
+	wantCode(t, run(t, newMachine(t, p, lw.Env())), "0x80072EFD")
 	p.ProxyFallback = ptr(true)
-	r := run(t, newMachine(t, p, lw.env))
+	r := run(t, newMachine(t, p, lw.Env()))
 	wantCode(t, r, "0x00000000")
 	if r.Observations[0].Code.Hex() != "0x80072EFD" || r.Observations[1].Code != codes.OK {
 		t.Errorf("want the failed system proxy attempt, then the user proxy's\n%s", dumpResult(t, r))
 	}
 	// Both paths fail: the last attempt's code is reported.
 	p.UserProxy = ptr("bad proxy:port")
-	wantCode(t, run(t, newMachine(t, p, lw.env)), "0x80072EFD")
+	wantCode(t, run(t, newMachine(t, p, lw.Env())), "0x80072EFD")
 }
 
 func TestConfigurationErrors(t *testing.T) {
@@ -189,7 +189,7 @@ func TestConfigurationErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := run(t, newMachine(t, c.profile, lw.env))
+			r := run(t, newMachine(t, c.profile, lw.Env()))
 			wantCode(t, r, c.want)
 			if r.Failed.WinHTTP != c.winhttp || r.Failed.Phase != "" {
 				t.Errorf("winhttp %d phase %q\n%s", r.Failed.WinHTTP, r.Failed.Phase, dumpResult(t, r))
@@ -206,7 +206,7 @@ func TestFixes(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	t.Run("remove-hosts-override", func(t *testing.T) {
 		p := profile.Profile{Proxy: ptr(""), Hosts: []profile.HostEntry{{Host: originHost, Address: "127.0.0.2"}}, Timeouts: patient()}
-		m := newMachine(t, p, lw.env)
+		m := newMachine(t, p, lw.Env())
 		wantCode(t, run(t, m), "0x80072EFD")
 		m.FlushDNS() // no help: hosts entries are not cache entries
 		wantCode(t, run(t, m), "0x80072EFD")
@@ -215,8 +215,8 @@ func TestFixes(t *testing.T) {
 	})
 	t.Run("use-public-dns", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
-		m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.env)
+		lw.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
+		m := newMachine(t, profile.Profile{Proxy: ptr(""), Timeouts: patient()}, lw.Env())
 		wantCode(t, run(t, m), "0x8024402C")
 		if err := m.UsePublicDNS(); err != nil {
 			t.Fatal(err)
@@ -225,23 +225,23 @@ func TestFixes(t *testing.T) {
 	})
 	t.Run("second resolver", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		lw.w.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
+		lw.Activate("servfail", 1, loadFaults(t, "- {kind: dns.servfail}"))
 		p := profile.Profile{Proxy: ptr(""), DNS: []string{"lab", "healthy"}, Timeouts: patient()}
-		wantCode(t, run(t, newMachine(t, p, lw.env)), "0x00000000")
+		wantCode(t, run(t, newMachine(t, p, lw.Env())), "0x00000000")
 	})
 	t.Run("provide-proxy-credentials", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [ntlm, basic], users: [{user: 'LAB\alice', password: pw}]}`))
-		m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.env)
+		lw.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [ntlm, basic], users: [{user: 'LAB\alice', password: pw}]}`))
+		m := newMachine(t, profile.Profile{Timeouts: patient()}, lw.Env())
 		wantCode(t, run(t, m), "0x8024401B")
 		m.SetProxyCredentials(`LAB\alice`, "pw")
 		wantCode(t, run(t, m), "0x00000000")
 	})
 	t.Run("enable-negotiate", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		lw.w.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`))
+		lw.Activate("auth", 1, loadFaults(t, `- {kind: proxy.auth, schemes: [negotiate], users: [{user: 'LAB\alice', password: pw}]}`))
 		p := profile.Profile{AuthSchemes: []string{"basic"}, ProxyCredentials: &profile.Credential{User: `LAB\alice`, Password: "pw"}, Timeouts: patient()}
-		m := newMachine(t, p, lw.env)
+		m := newMachine(t, p, lw.Env())
 		wantCode(t, run(t, m), "0x8024401B")
 		m.EnableNegotiate()
 		wantCode(t, run(t, m), "0x00000000")
@@ -250,7 +250,7 @@ func TestFixes(t *testing.T) {
 	// the service, which then reads the direct setting.
 	t.Run("reset-wu-components", func(t *testing.T) {
 		lw := startWorld(t, wsus.Options{Seed: 1})
-		m := newMachine(t, profile.Profile{Running: ptr(true), Timeouts: patient()}, lw.env)
+		m := newMachine(t, profile.Profile{Running: ptr(true), Timeouts: patient()}, lw.Env())
 		m.ResetWUComponents()
 		if p, running := m.ServiceProxy(); p != "" || !running || m.Config().Proxy != "" {
 			t.Errorf("after reset-wu-components: service proxy %q (running %v), configured %q; want direct", p, running, m.Config().Proxy)

@@ -1,8 +1,6 @@
 package client_test
 
 import (
-	"context"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -11,71 +9,35 @@ import (
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
-	"github.com/wufault/wufault/scenarios"
-	"github.com/wufault/wufault/simulate"
+	"github.com/wufault/wufault/internal/worldtest"
 	"github.com/wufault/wufault/simulate/wsus"
 )
 
-// originHost is the name of the test's own emulator: outside the lab
-// zone, so the world's DNS forwards it to the test's resolver and the
-// world's proxy dials it like any origin on the internet.
-const originHost = "wsus.wufault.test"
+// originHost and contentHost are the names of the test's own emulator
+// (worldtest.Origin): outside the lab zone, so the world's DNS forwards
+// them to the origin's resolver and the world's proxy dials them like any
+// origin on the internet.
+const (
+	originHost  = worldtest.OriginHost
+	contentHost = worldtest.ContentHost
+)
 
-// labWorld is a world (proxy and DNS on loopback) in front of the test's
-// own WSUS emulator, and the environment a client gets in it.
-type labWorld struct {
-	w      *simulate.World
-	origin *emulator
-	up     *testDNS
-	env    client.Env
-	clock  *manualClock
-}
-
-// startWorld starts a world with the proxy and DNS services.
-func startWorld(t *testing.T, o wsus.Options) *labWorld {
+// startWorld starts a world (proxy and DNS on loopback) in front of the
+// test's own WSUS emulator.
+func startWorld(t *testing.T, o wsus.Options) *worldtest.World {
 	t.Helper()
-	origin := startEmulator(t, o)
-	up := startDNS(t, map[string]string{originHost: "127.0.0.1", contentHost: "127.0.0.1"})
-	w, err := simulate.New(context.Background(), simulate.Options{
-		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", Resolvers: []string{up.Addr}, InterceptHosts: []string{originHost},
-		AllowUpstream: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, // the test's own emulator, outside the world
-		MaxStall:      5 * time.Second, Logger: testLogger(t),
-	})
-	if err != nil {
-		t.Fatalf("world: %v", err)
-	}
-	t.Cleanup(func() { _ = w.Close() })
-	a := w.Addrs()
-	clock := &manualClock{}
-	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, HealthyDNS: up.Addr, Server: "http://" + originHost + ":" + origin.port(),
-		ServerHTTPS: "https://" + originHost + ":" + origin.port(), Logger: testLogger(t), Clock: clock}
-	ca, err := w.LabCA()
-	if err != nil {
-		t.Fatalf("lab CA: %v", err)
-	}
-	env.LabCA = ca.Certificate()
-	return &labWorld{w: w, origin: origin, up: up, env: env, clock: clock}
+	return worldtest.Start(t, worldtest.Proxy(), worldtest.DNS(), worldtest.MaxStall(5*time.Second),
+		worldtest.WithOrigin(worldtest.StartOrigin(t, o)))
 }
 
-// loadFaults decodes a YAML list of faults with the scenario loader, so
-// the tests use the same strict decoding as scenario files.
-func loadFaults(t testing.TB, list string) []faults.Spec {
-	t.Helper()
-	if strings.TrimSpace(list) == "" {
-		return nil
-	}
-	sc, err := scenarios.Load(strings.NewReader("name: test\nfaults:\n"+list), "test.yaml")
-	if err != nil {
-		t.Fatalf("faults: %v", err)
-	}
-	return sc.Faults
-}
+// loadFaults decodes a YAML list of faults with the scenario loader.
+var loadFaults = worldtest.LoadFaults
 
 func TestWorldBaseline(t *testing.T) {
 	lw := startWorld(t, wsus.Options{Seed: 1})
 	for _, proxy := range []string{"lab", ""} {
 		t.Run("proxy="+proxy, func(t *testing.T) {
-			m := newMachine(t, profile.Profile{Proxy: ptr(proxy)}, lw.env)
+			m := newMachine(t, profile.Profile{Proxy: ptr(proxy)}, lw.Env())
 			r := run(t, m)
 			if r.Failed != nil || r.Downloaded != 2 {
 				t.Fatalf("baseline failed:\n%s", dumpResult(t, r))
@@ -359,7 +321,7 @@ func TestWorldFaults(t *testing.T) {
 			o := c.wsus
 			o.Seed = 1
 			lw := startWorld(t, o)
-			lw.w.Activate(c.name, 1, loadFaults(t, c.faults))
+			lw.Activate(c.name, 1, loadFaults(t, c.faults))
 			p := profile.Profile{}
 			if c.profile != nil {
 				c.profile(&p)
@@ -369,7 +331,7 @@ func TestWorldFaults(t *testing.T) {
 			} else {
 				p.Timeouts = patient()
 			}
-			m := newMachine(t, p, lw.env)
+			m := newMachine(t, p, lw.Env())
 			checkResult(t, run(t, m), c)
 		})
 	}
@@ -464,14 +426,14 @@ func TestWorldTLSFaults(t *testing.T) {
 			worldSlots <- struct{}{}
 			defer func() { <-worldSlots }()
 			lw := startWorld(t, wsus.Options{Seed: 1})
-			lw.w.Activate(c.name, 1, loadFaults(t, c.faults))
+			lw.Activate(c.name, 1, loadFaults(t, c.faults))
 			p := profile.Profile{}
 			c.profile(&p)
 			p.Timeouts = patient()
 			if c.want != "0x00000000" {
 				c.phase = profile.PhaseHandshake // every tls.* case fails in the handshake
 			}
-			checkResult(t, run(t, newMachine(t, p, lw.env)), c)
+			checkResult(t, run(t, newMachine(t, p, lw.Env())), c)
 		})
 	}
 }

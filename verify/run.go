@@ -124,23 +124,34 @@ func StartWorld(ctx context.Context, o Options) (*simulate.World, client.Env, er
 	if err != nil {
 		return nil, client.Env{}, fmt.Errorf("start world: %w", err)
 	}
-	a := w.Addrs()
-	_, httpPort, _ := net.SplitHostPort(a.UpstreamHTTP)
-	_, httpsPort, _ := net.SplitHostPort(a.UpstreamHTTPS)
-	ca, err := w.LabCA()
+	env, err := LabEnv(w, log)
 	if err != nil {
 		w.Close()
-		return nil, client.Env{}, fmt.Errorf("lab CA: %w", err)
+		return nil, client.Env{}, err
 	}
-	return w, client.Env{
-		Proxy:       a.Proxy,
-		DNS:         a.DNS,
-		Server:      "http://wsus.lab:" + httpPort,
-		ServerHTTPS: "https://wsus.lab:" + httpsPort,
-		Alternate:   "http://content.wsus.lab:" + httpPort,
-		LabCA:       ca.Certificate(),
-		Logger:      log,
-	}, nil
+	return w, env, nil
+}
+
+// LabEnv maps the client's "lab" values to a running world, as the lab
+// runs it: the proxy and DNS, WSUS http://wsus.lab:<HTTP port> and
+// https://wsus.lab:<HTTPS port>, the alternate download server
+// http://content.wsus.lab:<HTTP port>, the lab CA. A service the world
+// does not run leaves its field empty.
+func LabEnv(w *simulate.World, log *slog.Logger) (client.Env, error) {
+	a := w.Addrs()
+	ca, err := w.LabCA()
+	if err != nil {
+		return client.Env{}, fmt.Errorf("lab CA: %w", err)
+	}
+	env := client.Env{Proxy: a.Proxy, DNS: a.DNS, LabCA: ca.Certificate(), Logger: log}
+	if _, p, err := net.SplitHostPort(a.UpstreamHTTP); err == nil {
+		env.Server = "http://wsus.lab:" + p
+		env.Alternate = "http://content.wsus.lab:" + p
+	}
+	if _, p, err := net.SplitHostPort(a.UpstreamHTTPS); err == nil {
+		env.ServerHTTPS = "https://wsus.lab:" + p
+	}
+	return env, nil
 }
 
 // runProfile returns the scenario's profile with the run's time scale.

@@ -10,24 +10,15 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/wufault/wufault/internal/worldtest"
 	"github.com/wufault/wufault/simulate"
 )
-
-func world(t *testing.T, token string) *simulate.World {
-	t.Helper()
-	w, err := simulate.New(context.Background(), simulate.Options{DNS: "127.0.0.1:0", Control: "127.0.0.1:0", ControlToken: token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
 
 // TestClientAgainstWorld drives a real world's control API: a catalog
 // scenario, a broken YAML one (400, problems named, nothing changed), a
 // wrong token, and a followed journal that sees a DNS fault fire.
 func TestClientAgainstWorld(t *testing.T) {
-	w := world(t, "s3cret")
+	w := worldtest.Start(t, worldtest.DNS(), worldtest.Control("s3cret"))
 	ctx := context.Background()
 	bad, _ := New(w.Addrs().Control, "wrong")
 	var ae *APIError

@@ -10,7 +10,7 @@ import (
 
 	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/client/winagent"
-	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/internal/worldtest"
 	"github.com/wufault/wufault/simulate"
 )
 
@@ -18,13 +18,8 @@ import (
 // to a real world's control API and finds the reports in its journal, with
 // the active scenario.
 func TestControlReports(t *testing.T) {
-	w, err := simulate.New(context.Background(), simulate.Options{Control: "127.0.0.1:0", ControlToken: "tok"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	w.Activate("dns-nxdomain-scan", 1, []faults.Spec{{Kind: "dns.nxdomain", Fault: &faults.NXDomain{}}})
-	base := "http://" + w.Addrs().Control
+	w := worldtest.Start(t, worldtest.Control("tok"), worldtest.Scenario("dns-nxdomain-scan"))
+	base := w.ControlURL()
 
 	p := winagent.ProbeResult{URL: "http://fe3.delivery.mp.microsoft.com/ClientWebService/client.asmx", Class: "scan", Stage: "send", Win32: 12007, Duration: 20 * time.Millisecond}
 	winagent.Interpret(&p)

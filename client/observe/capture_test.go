@@ -33,7 +33,7 @@ import (
 	"github.com/wufault/wufault/client/profile"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/internal/testnet"
-	"github.com/wufault/wufault/simulate"
+	"github.com/wufault/wufault/internal/worldtest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/pcap/*.pcap from live captures")
@@ -211,13 +211,8 @@ func TestAnalyzeLiveFaults(t *testing.T) {
 	t.Run("dns-nxdomain-world", func(t *testing.T) {
 		// A real world (simulate) with the dns.nxdomain fault for the
 		// Windows Update hosts.
-		w, err := simulate.New(context.Background(), simulate.Options{DNS: "127.0.0.1:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { w.Close() })
-		w.Activate("nx", 1, []faults.Spec{{Kind: "dns.nxdomain", Match: faults.Match{Host: "*.update.microsoft.com"}, Fault: &faults.NXDomain{}}})
-		addr := w.Addrs().DNS
+		w := worldtest.Start(t, worldtest.DNS(), worldtest.Faults("- {kind: dns.nxdomain, match: {host: '*.update.microsoft.com'}}"))
+		addr := w.DNSAddr()
 		_, ps, _ := net.SplitHostPort(addr)
 		var port int
 		fmt.Sscan(ps, &port)

@@ -60,7 +60,9 @@ type Options struct {
 	Registration bool
 	// EndlessPaging makes every software SyncUpdates answer Truncated, with a
 	// non-empty page whenever the catalog has updates; WUA gives up after 200
-	// round trips with 0x80244010 [SUS-4010].
+	// round trips with 0x80244010 [SUS-4010]. Scenarios reach the same
+	// condition with the http.endless_paging fault, which rewrites the
+	// answers of any upstream.
 	EndlessPaging bool
 	// Logger receives debug records per call and warnings for recovered panics.
 	// Nil discards.

@@ -246,6 +246,8 @@ var worldCases = []worldCase{
 		want: "0x80072F7C", winhttp: 12156, class: profile.ClassSelfUpdate, phase: profile.PhaseHeaders},
 	{name: "endless paging", wsus: wsus.Options{Seed: 1, EndlessPaging: true}, profile: viaProxy,
 		want: "0x80244010", class: profile.ClassScan, phase: decided},
+	{name: "http.endless_paging", faults: "- {kind: http.endless_paging, match: {class: scan}}", profile: viaProxy,
+		want: "0x80244010", class: profile.ClassScan, phase: decided},
 
 	// proxy.*: the proxy's own answers.
 	{name: "proxy.auth without credentials", faults: "- {kind: proxy.auth, schemes: [basic]}", profile: viaProxy,

@@ -8,16 +8,18 @@ import (
 
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/profile"
+	"github.com/wufault/wufault/internal/testlog"
 	"github.com/wufault/wufault/internal/worldtest"
+	"github.com/wufault/wufault/verify"
 )
 
 // testLogger routes slog to the test's output.
-var testLogger = worldtest.Logger
+var testLogger = testlog.New
 
 // labEnv is an environment with the origin as "lab" WSUS under the name
 // wsus.lab, which the origin's resolver answers; no world, no proxy.
 func labEnv(t testing.TB, o *worldtest.Origin) client.Env {
-	return client.Env{DNS: o.Resolver, Server: "http://wsus.lab:" + o.Port(), Logger: testLogger(t), Clock: &worldtest.Clock{}}
+	return client.Env{DNS: o.Resolver, Server: "http://wsus.lab:" + o.Port(), Logger: testLogger(t), Clock: &verify.Clock{}}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/internal/testlog"
 )
 
 // stubService stands in for a service the DNS tests do not run (the
@@ -24,16 +25,7 @@ func (s stubService) Addr() string { return s.addr }
 func (s stubService) Close() error { return nil }
 
 // testLogger sends slog output to the test's own log.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
-	return len(b), nil
-}
+var testLogger = testlog.New
 
 // dnsWorld starts a world whose only service is DNS, on o.DNS or else a
 // free loopback port. emulator is the address the upstream emulator would

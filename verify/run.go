@@ -59,7 +59,7 @@ type lab struct {
 	world   *simulate.World
 	healthy *simulate.World
 	env     client.Env
-	clock   *clock
+	clock   *Clock
 }
 
 func (l *lab) Close() {
@@ -71,20 +71,22 @@ func (l *lab) Close() {
 	}
 }
 
-// clock is the machine clock of a lab: real time plus an offset that
-// retry-later advances.
-type clock struct {
+// Clock is the machine clock of a lab: real time plus an offset that
+// retry-later (or a test) advances.
+type Clock struct {
 	mu  sync.Mutex
 	off time.Duration
 }
 
-func (c *clock) Now() time.Time {
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return time.Now().Add(c.off)
 }
 
-func (c *clock) Advance(d time.Duration) {
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.off += d
 	c.mu.Unlock()
@@ -98,7 +100,7 @@ func startLab(ctx context.Context, o Options) (*lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &lab{world: w, clock: &clock{}, env: env}
+	l := &lab{world: w, clock: &Clock{}, env: env}
 	emuIP, _, _ := net.SplitHostPort(w.Addrs().UpstreamHTTP)
 	l.healthy, err = simulate.New(ctx, simulate.Options{DNS: "127.0.0.1:0", ZoneIP: emuIP, Logger: o.logger()})
 	if err != nil {

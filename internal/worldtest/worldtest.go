@@ -7,12 +7,12 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/faults"
+	"github.com/wufault/wufault/internal/testlog"
 	"github.com/wufault/wufault/scenarios"
 	"github.com/wufault/wufault/simulate"
 	"github.com/wufault/wufault/verify"
@@ -103,8 +103,8 @@ type World struct {
 	// Origin is the test's own emulator (WithOrigin), or nil.
 	Origin *Origin
 	// Clock is the machine clock Env hands the client: real time plus an
-	// offset the test advances.
-	Clock *Clock
+	// offset the test advances, as the lab's fixes do.
+	Clock *verify.Clock
 	t     testing.TB
 	log   *slog.Logger
 }
@@ -119,7 +119,7 @@ func Start(t testing.TB, opts ...Option) *World {
 	for _, o := range opts {
 		o(&c)
 	}
-	log := Logger(t)
+	log := testlog.New(t)
 	if c.o.Logger == nil {
 		c.o.Logger = log
 	}
@@ -132,7 +132,7 @@ func Start(t testing.TB, opts ...Option) *World {
 			t.Errorf("close world: %v", err)
 		}
 	})
-	w := &World{World: sw, Origin: c.origin, Clock: &Clock{}, t: t, log: log}
+	w := &World{World: sw, Origin: c.origin, Clock: &verify.Clock{}, t: t, log: log}
 	switch {
 	case c.scenario != "":
 		sc, err := scenarios.Find(c.scenario)
@@ -219,38 +219,4 @@ func (w *World) Env() client.Env {
 		env.Server, env.ServerHTTPS, env.HealthyDNS = o.URL("http"), o.URL("https"), o.Resolver
 	}
 	return env
-}
-
-// Clock is a machine clock a test advances: real time plus an offset.
-type Clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
-}
-
-// Logger is a logger writing every record, debug included, to the test's
-// own output (shown when it fails or with -v).
-func Logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(b), "\n"))
-	return len(b), nil
 }

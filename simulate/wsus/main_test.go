@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/wufault/wufault/internal/testlog"
 )
 
 func TestMain(m *testing.M) {
@@ -22,17 +23,7 @@ func TestMain(m *testing.M) {
 }
 
 // testLogger routes slog to the test's own output.
-func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Helper()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+var testLogger = testlog.New
 
 // newTestServer builds a Server or fails the test.
 func newTestServer(t testing.TB, o Options) *Server {

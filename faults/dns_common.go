@@ -101,12 +101,32 @@ func (s *Set) SelectDNS(t Target) []*Rule {
 // lame referral, not as NODATA), and an EDNS0 OPT record (1232-byte
 // payload, RFC 9715's safe size) when r carried one, as RFC 6891 asks of
 // a responder.
-func DNSReply(r *dns.Msg) *dns.Msg {
-	m := new(dns.Msg)
-	m.SetReply(r)
+func DNSReply(r *dns.Msg) *dns.Msg { return FillReply(new(dns.Msg), r, nil) }
+
+// FillReply makes m the start of the answer to r, as DNSReply does, and
+// returns it. It keeps the capacity of m's question and additional
+// sections and uses opt (a new one if nil) as the OPT record, so a server
+// answering many queries can reuse them all.
+func FillReply(m, r *dns.Msg, opt *dns.OPT) *dns.Msg {
+	question, extra := m.Question[:0], m.Extra[:0]
+	*m = dns.Msg{}
+	m.Id = r.Id
+	m.Response = true
+	m.Opcode = r.Opcode
+	if r.Opcode == dns.OpcodeQuery {
+		m.RecursionDesired, m.CheckingDisabled = r.RecursionDesired, r.CheckingDisabled
+	}
 	m.RecursionAvailable = true
+	if len(r.Question) > 0 {
+		m.Question = append(question, r.Question[0])
+	}
 	if r.IsEdns0() != nil {
-		m.SetEdns0(1232, false)
+		if opt == nil {
+			opt = new(dns.OPT)
+		}
+		*opt = dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+		opt.SetUDPSize(1232)
+		m.Extra = append(extra, opt)
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"testing"
@@ -180,4 +181,56 @@ func names(rs []*Rule) []string {
 		out = append(out, r.Name())
 	}
 	return out
+}
+
+// TestFillReplyAsMiekg checks the reply start against miekg/dns's own
+// SetReply and SetEdns0 (plus RA), packed byte for byte, also when the
+// message reused is dirty from an earlier answer.
+func TestFillReplyAsMiekg(t *testing.T) {
+	var (
+		reused dns.Msg
+		opt    dns.OPT
+	)
+	for _, tc := range []struct {
+		name string
+		r    *dns.Msg
+	}{
+		{"plain", query("fe2.update.microsoft.com.", dns.TypeA, false)},
+		{"edns", query("fe2.update.microsoft.com.", dns.TypeAAAA, true)},
+		{"no rd, cd", func() *dns.Msg {
+			m := query("x.test.", dns.TypeTXT, true)
+			m.RecursionDesired, m.CheckingDisabled = false, true
+			return m
+		}()},
+		{"notify opcode", func() *dns.Msg {
+			m := query("x.test.", dns.TypeSOA, false)
+			m.Opcode, m.CheckingDisabled = dns.OpcodeNotify, true
+			return m
+		}()},
+		{"no question", &dns.Msg{MsgHdr: dns.MsgHdr{Id: 7, RecursionDesired: true}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := new(dns.Msg).SetReply(tc.r)
+			want.RecursionAvailable = true
+			if tc.r.IsEdns0() != nil {
+				want.SetEdns0(1232, false)
+			}
+			wb, err := want.Pack()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, got := range []*dns.Msg{DNSReply(tc.r), FillReply(&reused, tc.r, &opt)} {
+				gb, err := got.Pack()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(gb, wb) {
+					t.Errorf("reply\n%v\nwant\n%v", got, want)
+				}
+			}
+			// Dirty the reused message as an answer would.
+			reused.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: "z.", Rrtype: dns.TypeA, Class: dns.ClassINET}, A: net.IPv4(192, 0, 2, 9)}}
+			reused.Rcode, reused.Authoritative, reused.Truncated = dns.RcodeNameError, true, true
+		})
+	}
 }

@@ -65,6 +65,7 @@ type dnsService struct {
 	details [2]map[uint16]string       // "A udp", "AAAA tcp", … by transport
 	lab     atomic.Pointer[netip.Addr] // the emulator's address, once known
 	pool    sync.Pool                  // *dnsExchange
+	replies sync.Pool                  // *labReply
 	routeMu sync.Mutex                 // guards routes
 	routes  map[netip.Addr]netip.Addr  // client → our source address toward it
 	// counters caches the fired and acted counters by fault kind.
@@ -102,6 +103,7 @@ func newDNSService(w *World) *dnsService {
 	s.allow = s.allowed
 	s.base = dns.HandlerFunc(s.answer)
 	s.pool.New = func() any { return new(dnsExchange) }
+	s.replies.New = func() any { return new(labReply) }
 	for _, p := range LabHosts {
 		p = strings.ToLower(p)
 		s.zones = append(s.zones, labZone{pattern: p, apex: dns.Fqdn(strings.TrimPrefix(p, "*."))})
@@ -560,23 +562,41 @@ func (s *dnsService) answer(w dns.ResponseWriter, r *dns.Msg) {
 // other type.
 func (s *dnsService) answerLab(w dns.ResponseWriter, r *dns.Msg, apex string, ip netip.Addr) {
 	q := r.Question[0]
-	m := faults.DNSReply(r)
+	lr := s.replies.Get().(*labReply)
+	defer s.replies.Put(lr)
+	m := faults.FillReply(&lr.m, r, &lr.opt)
 	m.Authoritative = true
 	hdr := dns.RR_Header{Name: q.Name, Class: dns.ClassINET, Ttl: LabTTL}
 	var rr dns.RR
 	if ip.Is4() {
 		hdr.Rrtype = dns.TypeA
-		rr = &dns.A{Hdr: hdr, A: ip.AsSlice()}
+		a := ip.As4()
+		lr.a = dns.A{Hdr: hdr, A: append(lr.a.A[:0], a[:]...)}
+		rr = &lr.a
 	} else {
 		hdr.Rrtype = dns.TypeAAAA
-		rr = &dns.AAAA{Hdr: hdr, AAAA: ip.AsSlice()}
+		a := ip.As16()
+		lr.aaaa = dns.AAAA{Hdr: hdr, AAAA: append(lr.aaaa.AAAA[:0], a[:]...)}
+		rr = &lr.aaaa
 	}
 	if q.Qtype == hdr.Rrtype || q.Qtype == dns.TypeANY {
-		m.Answer = []dns.RR{rr}
+		lr.rr[0] = rr
+		m.Answer = lr.rr[:]
 	} else {
 		m.Ns = []dns.RR{faults.SOA(apex, LabTTL)}
 	}
-	_ = w.WriteMsg(m)
+	_ = w.WriteMsg(m) // packed before it returns: lr can go back to the pool
+}
+
+// labReply is the reusable memory of one lab answer (pooled: a lab
+// answer is the common case, and each of these was an allocation per
+// query).
+type labReply struct {
+	m    dns.Msg
+	opt  dns.OPT
+	a    dns.A
+	aaaa dns.AAAA
+	rr   [1]dns.RR
 }
 
 // zoneOf returns the apex of the lab zone pattern name falls under.

@@ -729,7 +729,7 @@ func TestDNSHeldQueriesFreeTheWorkers(t *testing.T) {
 		t.Fatal("a socket bound to 127.0.0.1 should be served by reading workers")
 	}
 	activate(t, w, spec("dns.delay", &faults.DNSDelay{Duration: profile.Duration(700 * time.Millisecond)}, faults.Match{Host: "slow.lab"}, faults.When{}))
-	held := 4 * s.udpLoop.workers
+	held := max(16, 4*s.udpLoop.workers)
 	errs := make(chan error, held)
 	for range held {
 		go func() {

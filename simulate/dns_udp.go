@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -15,14 +14,22 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// udpServer serves DNS over UDP on a socket bound to one address with
-// reading workers: each reads a datagram, answers it in place (the lab
-// zone, REFUSED, and the faults that answer at once) and writes the answer,
-// with no goroutine per packet. A query whose handler is about to wait (a
-// dns.delay or dns.drop asking for its context's Done, or a forward to an
-// upstream resolver) first hands the reading over: its worker starts a
-// replacement and, once the query is done, exits, so the number of workers
-// reading stays the same whatever the faults hold.
+// udpServer serves DNS over UDP on a socket bound to one address with a
+// reading worker: it reads a batch of datagrams, answers each in place
+// (the lab zone, REFUSED, and the faults that answer at once) and writes
+// the answers in one batch, with no goroutine per packet. A query whose
+// handler is about to wait (a dns.delay or dns.drop asking for its
+// context's Done, or a forward to an upstream resolver) first hands the
+// reading over: its worker starts a replacement and, once the query is
+// done, exits, so the number of workers reading stays the same whatever
+// the faults hold.
+//
+// One worker reads, as dnsmasq's single thread does. Reads on one socket
+// are serialized by the runtime anyway (the descriptor's read lock), and
+// on the 2-core machine of docs/benchmarks.md four workers cost 30-60%
+// more CPU per query than one, for no more queries per second: they spent
+// it parking and waking on that lock, and each read found fewer
+// datagrams waiting.
 //
 // A socket bound to every address keeps miekg/dns's server, which answers
 // from the address each query came to (per-packet control messages).
@@ -36,9 +43,12 @@ type udpServer struct {
 	spare   sync.Pool // *udpWorker whose goroutine ended (a hand-over makes one per waiting query)
 }
 
+// udpReaders is how many workers read a socket at once.
+const udpReaders = 1
+
 // newUDPServer prepares the workers of conn.
 func newUDPServer(s *dnsService, conn *net.UDPConn) *udpServer {
-	return &udpServer{s: s, conn: conn, workers: max(4, 2*runtime.GOMAXPROCS(0))}
+	return &udpServer{s: s, conn: conn, workers: udpReaders}
 }
 
 // serve starts the workers; done is called once all of them have returned
@@ -77,6 +87,13 @@ type udpWorker struct {
 	out    []ipv4.Message
 	k      int // out[:k] are queued
 	outBuf [][]byte
+
+	// q and req are the datagram being answered: its ResponseWriter and
+	// its parsed query. Both stay with this worker until the query is
+	// done, also when it handed the reading over (the worker goes back to
+	// the spare pool only then), so they need no allocation per query.
+	q   udpQuery
+	req dns.Msg
 }
 
 // batchConn reads and writes batches of datagrams (recvmmsg and sendmmsg
@@ -159,8 +176,9 @@ func (wk *udpWorker) serve(b []byte, from net.Addr) (handedOff bool) {
 		wk.u.s.refuse(from)
 		return false
 	}
-	q := &udpQuery{u: wk.u, wk: wk, from: ap, remote: from}
-	wk.u.handle(q, b)
+	q := &wk.q
+	*q = udpQuery{u: wk.u, wk: wk, from: ap, remote: from}
+	wk.u.handle(q, &wk.req, b)
 	return q.wk == nil
 }
 
@@ -213,8 +231,9 @@ func (wk *udpWorker) handOff() {
 // handle answers one datagram as miekg/dns's server does: a header that
 // does not parse is dropped (any answer could be used to amplify), what
 // its accept function rejects gets FORMERR or NOTIMP, a body that does
-// not parse FORMERR; the rest goes to ServeDNS.
-func (u *udpServer) handle(q *udpQuery, m []byte) {
+// not parse FORMERR; the rest goes to ServeDNS. req is where the query is
+// parsed.
+func (u *udpServer) handle(q *udpQuery, req *dns.Msg, m []byte) {
 	if len(m) < 12 {
 		return
 	}
@@ -226,7 +245,7 @@ func (u *udpServer) handle(q *udpQuery, m []byte) {
 		Nscount: binary.BigEndian.Uint16(m[8:]),
 		Arcount: binary.BigEndian.Uint16(m[10:]),
 	}
-	req := new(dns.Msg)
+	*req = dns.Msg{}
 	action := dns.DefaultMsgAcceptFunc(dh)
 	if action == dns.MsgAccept {
 		if err := req.Unpack(m); err == nil {

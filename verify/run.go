@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -235,12 +236,44 @@ func Run(ctx context.Context, sc *scenarios.Scenario, o Options) (r Result) {
 		r.Pass = false
 	}
 	if !o.SkipFixes && len(sc.Fixes) > 0 {
-		ctl := runControl(ctx, sc, o, res.Code)
-		for _, fc := range sc.Fixes {
-			r.Fixes = append(r.Fixes, checkFix(ctx, sc, fc, o, ctl))
-		}
+		r.Fixes = checkFixes(ctx, sc, o, res.Code)
 	}
 	return r
+}
+
+// fixSessions bounds how many of one scenario's fix checks and controls
+// run at once. Each is a world of its own and mostly waits on the lab's
+// timeouts (a stalled scenario's session is one scaled receive timeout),
+// so running them side by side cut the catalog's wall time without
+// adding CPU; docs/benchmarks.md has the figures.
+const fixSessions = 4
+
+// checkFixes runs the control and every fix check of sc side by side,
+// then grades each fix against the control.
+func checkFixes(ctx context.Context, sc *scenarios.Scenario, o Options, want codes.Code) []FixResult {
+	sem := make(chan struct{}, fixSessions)
+	var wg sync.WaitGroup
+	limited := func(f func()) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			f()
+		})
+	}
+	var again, later controlRun
+	limited(func() { again = runControlVariant(ctx, sc, o, want, "") })
+	limited(func() { later = runControlVariant(ctx, sc, o, want, "retry-later") })
+	tries := make([]fixTry, len(sc.Fixes))
+	for i, fc := range sc.Fixes {
+		limited(func() { tries[i] = tryFix(ctx, sc, fc, o) })
+	}
+	wg.Wait()
+	ctl := control{again: again.code, againValid: again.valid, later: later.code, laterValid: later.valid, err: cmp.Or(again.err, later.err)}
+	out := make([]FixResult, len(tries))
+	for i, t := range tries {
+		out[i] = gradeFix(t, sc.Fixes[i], ctl)
+	}
+	return out
 }
 
 // NoteRetryCures is the note of a fix that would have been credited on a
@@ -266,54 +299,75 @@ func (c control) cured() bool {
 	return c.err == "" && ((c.againValid && c.again == codes.OK) || (c.laterValid && c.later == codes.OK))
 }
 
-// runControl reproduces the failing state (the first session must end
-// with want, the scenario's own code) and runs it again without a fix and
-// after retry-later.
-func runControl(ctx context.Context, sc *scenarios.Scenario, o Options, want codes.Code) control {
-	var c control
-	for _, fix := range []string{"", "retry-later"} {
-		for range controlAttempts {
-			l, m, before, err := session(ctx, sc, o)
-			if err != nil {
-				c.err = err.Error()
-				return c
-			}
-			if before.Code != want {
-				l.Close()
-				continue
-			}
-			if fix != "" {
-				if err := applyFix(l, m, sc, fix); err != nil {
-					l.Close()
-					c.err = err.Error()
-					return c
-				}
-			}
-			after, err := m.Run(ctx)
-			l.Close()
-			if err != nil {
-				c.err = err.Error()
-				return c
-			}
-			if fix == "" {
-				c.again, c.againValid = after.Code, true
-			} else {
-				c.later, c.laterValid = after.Code, true
-			}
-			break
-		}
-	}
-	return c
+// controlRun is one variant of the control: the code of the session run
+// again, valid when the first session reproduced the scenario's failure.
+type controlRun struct {
+	code  codes.Code
+	valid bool
+	err   string
 }
 
-// checkFix reproduces the scenario's failing state, applies the fix (after
-// the fixes it comes with), runs the session again and grades the change.
-//
-// The control (the same failing state run again with no fix, and after
-// retry-later) decides the credit: when retrying alone cures the session,
-// the fault was transient, and a fix other than retry-later that "cured"
-// it gets no-effect with NoteRetryCures.
-func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options, ctl control) FixResult {
+// runControlVariant reproduces the failing state (the first session must
+// end with want, the scenario's own code) and runs it again, after fix if
+// one is named (retry-later), or at once.
+func runControlVariant(ctx context.Context, sc *scenarios.Scenario, o Options, want codes.Code, fix string) controlRun {
+	for range controlAttempts {
+		l, m, before, err := session(ctx, sc, o)
+		if err != nil {
+			return controlRun{err: err.Error()}
+		}
+		if before.Code != want {
+			l.Close()
+			continue
+		}
+		if fix != "" {
+			if err := applyFix(l, m, sc, fix); err != nil {
+				l.Close()
+				return controlRun{err: err.Error()}
+			}
+		}
+		after, err := m.Run(ctx)
+		l.Close()
+		if err != nil {
+			return controlRun{err: err.Error()}
+		}
+		return controlRun{code: after.Code, valid: true}
+	}
+	return controlRun{}
+}
+
+// fixTry is what a fix did to a session in the scenario's failing state.
+type fixTry struct {
+	before, after codes.Code
+	err           string
+}
+
+// tryFix reproduces the scenario's failing state, applies the fix (after
+// the fixes it comes with) and runs the session again.
+func tryFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck, o Options) fixTry {
+	l, m, before, err := session(ctx, sc, o)
+	if err != nil {
+		return fixTry{err: err.Error()}
+	}
+	defer l.Close()
+	for _, id := range append(slices.Clone(fc.With), fc.Fix) {
+		if err := applyFix(l, m, sc, id); err != nil {
+			return fixTry{err: fmt.Sprintf("apply %s: %v", id, err)}
+		}
+	}
+	after, err := m.Run(ctx)
+	if err != nil {
+		return fixTry{err: err.Error()}
+	}
+	return fixTry{before: before.Code, after: after.Code}
+}
+
+// gradeFix grades what a fix did. The control (the same failing state run
+// again with no fix, and after retry-later) decides the credit: when
+// retrying alone cures the session, the fault was transient, and a fix
+// other than retry-later that "cured" it gets no-effect with
+// NoteRetryCures.
+func gradeFix(t fixTry, fc scenarios.FixCheck, ctl control) FixResult {
 	fr := FixResult{Fix: fc.Fix, With: fc.With, Expected: fc.Outcome}
 	if ctl.againValid {
 		fr.Control = &ctl.again
@@ -325,28 +379,15 @@ func checkFix(ctx context.Context, sc *scenarios.Scenario, fc scenarios.FixCheck
 		fr.Error = "control: " + ctl.err
 		return fr
 	}
-	l, m, before, err := session(ctx, sc, o)
-	if err != nil {
-		fr.Error = err.Error()
+	if t.err != "" {
+		fr.Error = t.err
 		return fr
 	}
-	defer l.Close()
-	for _, id := range append(slices.Clone(fc.With), fc.Fix) {
-		if err := applyFix(l, m, sc, id); err != nil {
-			fr.Error = fmt.Sprintf("apply %s: %v", id, err)
-			return fr
-		}
-	}
-	after, err := m.Run(ctx)
-	if err != nil {
-		fr.Error = err.Error()
-		return fr
-	}
-	fr.After = after.Code
+	fr.After = t.after
 	switch {
-	case after.Code == codes.OK:
+	case t.after == codes.OK:
 		fr.Got = scenarios.OutcomeFixes
-	case after.Code == before.Code:
+	case t.after == t.before:
 		fr.Got = scenarios.OutcomeNoEffect
 	default:
 		fr.Got = scenarios.OutcomePartial

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -112,5 +113,44 @@ func TestRevocation(t *testing.T) {
 	wantCode(t, r, "0x80072F8F")
 	if r.Failed.Rule != "revocation-offline > winhttp-raw" {
 		t.Errorf("offline: %+v", r.Failed)
+	}
+}
+
+// The client offers Schannel's default groups in Schannel's order
+// [L-CURVES], as a server sees them in the ClientHello.
+func TestClientOffersSchannelCurves(t *testing.T) {
+	s, err := wsus.New(wsus.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu     sync.Mutex
+		hellos [][]tls.CurveID
+	)
+	srv := httptest.NewUnstartedServer(s)
+	srv.TLS = &tls.Config{GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
+		mu.Lock()
+		hellos = append(hellos, h.SupportedCurves)
+		mu.Unlock()
+		return nil, nil
+	}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	p := profile.Profile{Server: ptr("https://example.com:" + port), Proxy: ptr(""), DNS: []string{"127.0.0.1:9"},
+		Hosts: []profile.HostEntry{{Host: "example.com", Address: "127.0.0.1"}}, Timeouts: patient()}
+	wantCode(t, run(t, newMachine(t, p, client.Env{Roots: roots, Logger: testLogger(t)})), "0x00000000")
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hellos) == 0 {
+		t.Fatal("no ClientHello reached the server")
+	}
+	want := []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+	for _, got := range hellos {
+		if !slices.Equal(got, want) {
+			t.Fatalf("ClientHello groups %v, want %v", got, want)
+		}
 	}
 }

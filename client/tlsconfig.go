@@ -31,6 +31,10 @@ type tlsSettings struct {
 	log     *slog.Logger
 }
 
+// schannelCurves are the elliptic curves Schannel enables by default, in
+// its priority order [L-CURVES].
+var schannelCurves = []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}
+
 // config builds the crypto/tls client configuration: the trust store,
 // versions and suites, the skewed clock for validity checks, revocation
 // checking, and a client certificate callback that fails as WinHTTP does
@@ -41,7 +45,11 @@ func (s *tlsSettings) config() *tls.Config {
 		MinVersion:   s.minVersion,
 		MaxVersion:   s.maxVersion,
 		CipherSuites: s.cipherSuites,
-		Time:         s.now,
+		// Schannel's key exchange groups by default since Windows 10 1607,
+		// in its order [L-CURVES]; no post-quantum hybrid, which Go would
+		// otherwise offer first.
+		CurvePreferences: schannelCurves,
+		Time:             s.now,
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return nil, ErrClientCertNeeded
 		},

@@ -402,7 +402,8 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 	a.Cells = make([]Cell, len(mine))
 	sem := make(chan struct{}, par)
 	done := 0
-	for i, s := range mine {
+	for _, i := range longestFirst(mine) {
+		s := mine[i]
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -426,6 +427,30 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 	a.Attach(reps)
 	a.Duration = client.Duration(time.Since(start))
 	return a, nil
+}
+
+// longestFirst orders the cells to start: download cells first, BITS
+// before DO, the rest in plan order. A download cell runs the whole
+// session before its class and then the job loop, which repeats a request
+// for every piece: a BITS job that a truncation fault keeps resuming makes
+// over a thousand requests. Started last, such a cell would run alone at
+// the end; started first, the short cells fill the workers beside it.
+func longestFirst(cells []Spec) []int {
+	rank := func(c Cell) int {
+		switch {
+		case c.Class == "download" && c.Stack == "bits":
+			return 0
+		case c.Class == "download":
+			return 1
+		}
+		return 2
+	}
+	order := make([]int, len(cells))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rank(cells[a].Cell) - rank(cells[b].Cell) })
+	return order
 }
 
 func hostOf(u string) string {

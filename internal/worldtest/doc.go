@@ -20,8 +20,11 @@
 // simulate's internal tests (package simulate) cannot import it: that would
 // be an import cycle (worldtest imports simulate). They reach the world's
 // unexported parts (services, journal, the proxy's state), so they keep one
-// thin in-package helper, testWorld in simulate/proxy_helpers_test.go,
-// with the same defaults as Start (loopback origins, log to the test,
-// Close checked at cleanup). Tests of simulate that need only its exported
-// API belong in package simulate_test and use this package.
+// thin in-package starter, testWorld in simulate/proxy_helpers_test.go,
+// with the same defaults as Start (loopback origins, Close checked at
+// cleanup; testlog for the log); proxyWorld, controlWorld, dnsWorld and
+// mitmWorld there are configurations of it that also plant unexported
+// services. The lifecycle tests that check New and Close themselves call
+// New. Tests of simulate that need only its exported API belong in package
+// simulate_test and use this package.
 package worldtest

@@ -6,13 +6,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -23,107 +19,32 @@ import (
 	"github.com/wufault/wufault/codes"
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/internal/testnet"
+	"github.com/wufault/wufault/internal/wine"
 )
 
-// wineEnv is a private Wine prefix with the agent built for Windows and
-// the ProcessPrng shim installed.
-type wineEnv struct {
-	wine   string
-	agent  string
-	env    []string
-	resolv string // resolv.conf pointing at 127.0.0.1, for a private mount namespace
-	nsOK   bool   // unshare -m works: Wine's name lookups can be kept on loopback
-}
-
-func findWine() string {
-	for _, c := range []string{"wine64", "/usr/lib/wine/wine64", "/usr/lib64/wine/wine64", "wine"} {
-		if p, err := exec.LookPath(c); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// setupWine builds everything into a temp dir; it skips with the install
-// command when wine64 or mingw are missing.
-func setupWine(t *testing.T) *wineEnv {
+// setupWine starts a private Wine prefix with the agent (internal/wine)
+// whose name lookups go to 127.0.0.86; it skips with the install command
+// when wine64 or mingw are missing.
+func setupWine(t *testing.T) *wine.Env {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("the Wine test takes ~30 s the first time; skipped with -short")
+		t.Skip("the Wine test takes ~30 s to boot its prefix; skipped with -short")
 	}
-	wine := findWine()
-	gcc, gccErr := exec.LookPath("x86_64-w64-mingw32-gcc")
-	if wine == "" || gccErr != nil {
-		t.Skip("wine64 and mingw are needed for the WinHTTP probe test: apt-get install -y wine64 gcc-mingw-w64-x86-64")
+	if _, err := wine.Find(); err != nil {
+		t.Skipf("the WinHTTP probe test: %v", err)
 	}
-	dir := t.TempDir()
-	w := &wineEnv{wine: wine, agent: filepath.Join(dir, "wufault-agent.exe")}
-
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("no go command to build the agent: %v", err)
-	}
-	build := exec.Command(gobin, "build", "-o", w.agent, "../../cmd/wufault-agent")
-	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the agent for Windows: %v\n%s", err, out)
-	}
-	// Go >= 1.24 imports bcryptprimitives.dll!ProcessPrng, which Wine 8
-	// lacks: a one-function shim built with mingw.
-	shim := filepath.Join(dir, "bcryptprimitives.dll")
-	src := filepath.Join("testdata", "processprng")
-	cc := exec.Command(gcc, "-shared", "-O2", "-o", shim, filepath.Join(src, "processprng.c"), filepath.Join(src, "processprng.def"), "-ladvapi32")
-	if out, err := cc.CombinedOutput(); err != nil {
-		t.Fatalf("build the ProcessPrng shim: %v\n%s", err, out)
-	}
-	prefix := filepath.Join(dir, "prefix")
-	w.env = append(os.Environ(),
-		"WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEARCH=win64",
-		// No Mono/Gecko installer dialogs; the shim wins over any builtin.
-		"WINEDLLOVERRIDES=mscoree,mshtml=;bcryptprimitives=n,b",
-		"DISPLAY=", "WAYLAND_DISPLAY=",
-	)
-	// Keep Wine's name lookups on loopback: in a private mount namespace
-	// /etc/resolv.conf names 127.0.0.86, where the test answers NXDOMAIN.
-	w.resolv = filepath.Join(dir, "resolv.conf")
-	os.WriteFile(w.resolv, []byte("nameserver 127.0.0.86\noptions timeout:1 attempts:1\n"), 0o644)
-	if err := exec.Command("unshare", "-m", "sh", "-c", `mount --bind "$0" /etc/resolv.conf`, w.resolv).Run(); err == nil {
-		w.nsOK = true
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	defer cancel()
-	boot := w.command(ctx, "wineboot", "-i")
-	if out, err := boot.CombinedOutput(); err != nil {
-		t.Fatalf("wineboot -i: %v\n%s", err, out)
-	}
-	sys32 := filepath.Join(prefix, "drive_c", "windows", "system32")
-	b, err := os.ReadFile(shim)
+	w, err := wine.Start(ctx, wine.Options{Dir: t.TempDir(), Resolver: "127.0.0.86"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(sys32, "bcryptprimitives.dll"), b, 0o644); err != nil {
-		t.Fatalf("install the shim: %v", err)
-	}
 	t.Cleanup(func() {
-		// End this prefix's wineserver (it lingers a few seconds otherwise).
-		k := exec.Command(filepath.Join(filepath.Dir(wine), "wineserver"), "-k")
-		k.Env = w.env
-		_ = k.Run()
+		if err := w.Close(); err != nil {
+			t.Log(err)
+		}
 	})
 	return w
-}
-
-// command runs a Wine program, inside a private mount namespace with the
-// loopback resolv.conf when that is possible.
-func (w *wineEnv) command(ctx context.Context, args ...string) *exec.Cmd {
-	var c *exec.Cmd
-	if w.nsOK {
-		c = exec.CommandContext(ctx, "unshare", append([]string{"-m", "sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, w.resolv, w.wine}, args...)...)
-	} else {
-		c = exec.CommandContext(ctx, w.wine, args...)
-	}
-	c.Env = w.env
-	return c
 }
 
 // nxdomainServer answers NXDOMAIN to everything on 127.0.0.86:53 (a loopback address of its own, so no other test holds the port).
@@ -202,7 +123,7 @@ func TestWineProbe(t *testing.T) {
 	closed, _ := net.Listen("tcp", "127.0.0.1:0")
 	refused := closed.Addr().String()
 	closed.Close()
-	dnsOK := w.nsOK && nxdomainServer(t)
+	dnsOK := w.Isolated() && nxdomainServer(t)
 
 	// Each row: what Wine's WinHTTP returns (asserted) and, where it
 	// differs, what Windows' WinHTTP returns (reference/wu-codes.md
@@ -246,7 +167,7 @@ func TestWineProbe(t *testing.T) {
 		{name: "fin mid-body", url: "http://" + addr + "/fin", stage: "done", status: 200, bytes: 100,
 			windows: "WinHttpReadData fails with 12030, WUA 0x80072EFE"},
 	}
-	args := []string{w.agent, "--json", "--direct", "--timeout", "1s"}
+	args := []string{"--direct", "--timeout", "1s"}
 	for _, c := range cases {
 		if !c.skip {
 			args = append(args, "--url", c.url)
@@ -254,18 +175,9 @@ func TestWineProbe(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := w.command(ctx, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	got, err := w.RunAgent(ctx, args...)
 	if err != nil {
-		t.Fatalf("agent under Wine: %v\n%s\n%s", err, out, stderr.String())
-	}
-	var got struct {
-		Probes []winagent.ProbeResult `json:"probes"`
-	}
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("agent output: %v\n%s", err, out)
+		t.Fatalf("agent under Wine: %v", err)
 	}
 	byURL := map[string]winagent.ProbeResult{}
 	for _, p := range got.Probes {
@@ -313,18 +225,12 @@ func TestWineProbe(t *testing.T) {
 // IUpdateSession and IUpdateSearcher but does not implement Search, so
 // the scan must end at stage "search" with E_NOTIMPL — which also shows
 // the vtable slots are the right ones.
-func wineScan(t *testing.T, w *wineEnv) {
+func wineScan(t *testing.T, w *wine.Env) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := w.command(ctx, w.agent, "--json", "--no-probe", "--scan").Output()
-	if err != nil {
-		t.Fatalf("agent under Wine: %v\n%s", err, out)
-	}
-	var got struct {
-		Scan *winagent.ScanResult `json:"scan"`
-	}
-	if err := json.Unmarshal(out, &got); err != nil || got.Scan == nil {
-		t.Fatalf("agent output: %v\n%s", err, out)
+	got, err := w.RunAgent(ctx, "--no-probe", "--scan")
+	if err != nil || got.Scan == nil {
+		t.Fatalf("agent under Wine: %v %+v", err, got)
 	}
 	s := got.Scan
 	if s.Stage != "search" || s.HResult != 0x80004001 || s.Code != 0x80004001 {

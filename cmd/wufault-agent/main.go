@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/wufault/wufault/client"
 	"github.com/wufault/wufault/client/buildinfo"
 	"github.com/wufault/wufault/client/winagent"
 	"github.com/wufault/wufault/codes"
@@ -55,6 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var urls multi
 	fs.Var(&urls, "url", "URL to probe (repeatable; default: the Microsoft Update endpoints, or --wsus's)")
+	role := fs.String("role", "", "how each --url is requested: scan (SOAP GetConfig POST), file (GET with a Range), host (plain GET, the default)")
 	wsus := fs.String("wsus", "", "probe this WSUS server's endpoints (http://host:8530)")
 	proxy := fs.String("proxy", "", "named proxy host:port (default: the WinHTTP system proxy, as WUA uses)")
 	direct := fs.Bool("direct", false, "no proxy at all")
@@ -119,6 +121,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		eps, err := winagent.Targets(urls, *wsus)
 		if err != nil {
 			return usageError{err}
+		}
+		if *role != "" {
+			r := client.Role(*role)
+			if r != client.RoleScan && r != client.RoleFile && r != client.RoleHost {
+				return usageError{fmt.Errorf("--role %q: want scan, file or host", *role)}
+			}
+			if len(urls) == 0 {
+				return usageError{errors.New("--role applies to --url")}
+			}
+			for i := range eps {
+				eps[i].Role = r
+			}
 		}
 		o := winagent.ProbeOptions{Proxy: *proxy, Direct: *direct, Timeout: *timeout}
 		for _, ep := range eps {

@@ -1,7 +1,7 @@
 /*
  * bcryptprimitives.dll with the one function Go >= 1.24 Windows binaries
  * import from it: ProcessPrng. Wine 8 ships no bcryptprimitives.dll, so
- * the agent's tests put this shim in the test prefix's system32. It fills
+ * package wine (internal/wine) puts this shim in its prefix's system32. It fills
  * the buffer with RtlGenRandom (advapi32!SystemFunction036).
  *
  * x86_64-w64-mingw32-gcc -shared -O2 -o bcryptprimitives.dll processprng.c processprng.def -ladvapi32

@@ -88,6 +88,7 @@ type Cell struct {
 	Attempts    int             `json:"attempts,omitempty"` // runs of the session (repeated after a load timeout)
 	Reports     []Match         `json:"reports,omitempty"`  // published field reports about this cell
 	Scenario    string          `json:"scenario"`           // the YAML the cell ran
+	Wine        *WineCell       `json:"wine,omitempty"`     // Wine's WinHTTP on the same fault (--wine)
 	Duration    client.Duration `json:"duration"`
 }
 
@@ -100,11 +101,14 @@ type Atlas struct {
 	Duration client.Duration `json:"duration"`
 	Filters  Filters         `json:"filters"`
 	Realtime bool            `json:"realtime,omitempty"`
+	// Wine: the cells also ran Wine's WinHTTP (Cell.Wine).
+	Wine bool `json:"wine,omitempty"`
 }
 
 // Filters restrict the plan (empty: everything).
 type Filters struct {
 	Kinds       []string `json:"kinds,omitempty"`
+	Variants    []string `json:"variants,omitempty"` // variant labels: at=body, status=503`
 	Classes     []string `json:"classes,omitempty"`
 	Generations []string `json:"generations,omitempty"`
 }
@@ -153,6 +157,9 @@ func Plan(f Filters) []Spec {
 		}
 		info, _ := faults.Lookup(kind)
 		for _, v := range faults.Variants(kind) {
+			if !f.keep(f.Variants, v.Label) {
+				continue
+			}
 			for _, gen := range Generations {
 				if !f.keep(f.Generations, gen) {
 					continue
@@ -192,6 +199,9 @@ type Options struct {
 	Logger    *slog.Logger
 	// Progress, if set, is called after each cell.
 	Progress func(done, total int, c Cell)
+	// Wine, if set, also runs each cell's request through Wine's WinHTTP
+	// (the Windows agent under Wine) in the same world.
+	Wine *WineOptions
 }
 
 // profileKey is the client profile of a cell. Modern: a WSUS over HTTPS
@@ -239,11 +249,17 @@ func keyOf(c Cell) profileKey {
 }
 
 // baseline is a healthy session of a profile: which classes it reaches
-// and the first host of each.
+// and the first host and request of each.
 type baseline struct {
 	hosts map[string]string
+	first map[string]firstRequest
+	env   client.Env // of the world the baseline ran in (its ports)
 	err   error
 }
+
+// firstRequest is the first request of a class in a healthy session: what
+// the Wine probe sends.
+type firstRequest struct{ URL, Method string }
 
 // scenarioYAML writes the cell's scenario: its profile and one fault
 // matched on the cell's class alone (DNS faults, which see only names, on
@@ -294,7 +310,7 @@ type worker struct {
 func Run(ctx context.Context, o Options) (*Atlas, error) {
 	start := time.Now()
 	plan := Plan(o.Filters)
-	a := &Atlas{Total: len(plan), Started: start, Filters: o.Filters, Realtime: o.TimeScale >= 1}
+	a := &Atlas{Total: len(plan), Started: start, Filters: o.Filters, Realtime: o.TimeScale >= 1, Wine: o.Wine != nil}
 	sh := o.Shard
 	if sh.N == 0 {
 		sh = Shard{0, 1}
@@ -315,6 +331,25 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	vo := verify.Options{StateDir: o.StateDir, Logger: log}
+	var wp *wineProber
+	if o.Wine != nil {
+		// A Wine process on a loaded machine may send its ClientHello more
+		// than the proxy's default second after the CONNECT: the tunnel
+		// would be relayed opaque and the cell's fault never seen.
+		vo.TunnelPeek = 15 * time.Second
+		if o.Wine.Dir == "" {
+			return nil, errNoWineDir
+		}
+		var err error
+		if wp, err = startWine(ctx, *o.Wine); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err := wp.close(); err != nil {
+				log.Warn("atlas: end the Wine prefix", "err", err)
+			}
+		}()
+	}
 	// Baselines: one healthy session per profile the cells use.
 	bases := map[profileKey]*baseline{}
 	for _, s := range mine {
@@ -327,6 +362,12 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		w, env, err := verify.StartWorld(ctx, vo)
 		if err != nil {
 			return nil, err
+		}
+		if wp != nil {
+			if err := wp.trust(ctx, env.LabCA); err != nil {
+				w.Close()
+				return nil, err
+			}
 		}
 		return &worker{world: w, env: env}, nil
 	}
@@ -364,7 +405,7 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := &baseline{hosts: map[string]string{}}
+			b := &baseline{hosts: map[string]string{}, first: map[string]firstRequest{}}
 			w, err := getWorker()
 			if err != nil {
 				b.err = err
@@ -379,6 +420,7 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 						break
 					}
 				}
+				b.env = w.env
 				workers <- w
 				switch {
 				case err != nil:
@@ -389,6 +431,7 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 					for _, ob := range res.Observations {
 						if _, ok := b.hosts[string(ob.Class)]; !ok {
 							b.hosts[string(ob.Class)] = hostOf(ob.URL)
+							b.first[string(ob.Class)] = firstRequest{URL: ob.URL, Method: ob.Method}
 						}
 					}
 				}
@@ -409,7 +452,7 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c := runCell(ctx, s, bases[keyOf(s.Cell)], getWorker, workers, o.TimeScale)
+			c := runCell(ctx, s, bases[keyOf(s.Cell)], getWorker, workers, o.TimeScale, wp)
 			a.Cells[i] = c
 			if o.Progress != nil {
 				mu.Lock()
@@ -453,6 +496,31 @@ func longestFirst(cells []Spec) []int {
 	return order
 }
 
+// rebase moves a URL of one world's emulator to another's: each world
+// listens on its own ports under the same names.
+func rebase(u string, from, to client.Env) string {
+	for _, p := range [][2]string{{from.Server, to.Server}, {from.ServerHTTPS, to.ServerHTTPS}} {
+		a, b := portOf(p[0]), portOf(p[1])
+		if a != "" && b != "" && portOf(u) == a {
+			return strings.Replace(u, ":"+a, ":"+b, 1)
+		}
+	}
+	return u
+}
+
+// portOf is the explicit port of a URL's authority ("" if none).
+func portOf(u string) string {
+	_, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return ""
+	}
+	h, _, _ := strings.Cut(rest, "/")
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+		return h[i+1:]
+	}
+	return ""
+}
+
 func hostOf(u string) string {
 	_, rest, ok := strings.Cut(u, "://")
 	if !ok {
@@ -465,7 +533,7 @@ func hostOf(u string) string {
 	return h
 }
 
-func runCell(ctx context.Context, s Spec, b *baseline, get func() (*worker, error), put chan *worker, ts float64) (c Cell) {
+func runCell(ctx context.Context, s Spec, b *baseline, get func() (*worker, error), put chan *worker, ts float64, wp *wineProber) (c Cell) {
 	c = s.Cell
 	start := time.Now()
 	defer func() { c.Duration = client.Duration(time.Since(start)) }()
@@ -495,21 +563,15 @@ func runCell(ctx context.Context, s Spec, b *baseline, get func() (*worker, erro
 		res, err = session(ctx, w, name, "", c.Scenario, ts)
 		// The world runs one cell at a time: the fault events after this
 		// cell's activation (journalled under its unique name) are its own.
-		var since uint64
-		for _, e := range w.world.Journal().Events(0, func(e simulate.Event) bool {
-			return e.Kind == simulate.EventScenario && e.Scenario == name
-		}) {
-			since = e.Seq
-		}
-		fired = len(w.world.Journal().Events(since, func(e simulate.Event) bool {
-			return e.Kind == simulate.EventFault && e.Fault == c.Kind
-		}))
+		fired = firedSince(w.world, name, c.Kind)
 		if err != nil || res.Failed == nil || fired > 0 || !strings.Contains(res.Failed.Rule, "timeout") || c.Attempts == 3 {
 			break
 		}
 	}
-	w.world.Activate("", 0, nil)
-	put <- w
+	defer func() {
+		w.world.Activate("", 0, nil)
+		put <- w
+	}()
 	c.Fired = fired
 	if err != nil {
 		c.Status, c.Error = StatusError, err.Error()
@@ -532,6 +594,11 @@ func runCell(ctx context.Context, s Spec, b *baseline, get func() (*worker, erro
 		if string(f.Class) != c.Class {
 			c.Status = StatusElsewhere
 		}
+	}
+	if wp != nil {
+		req := b.first[c.Class]
+		req.URL = rebase(req.URL, b.env, w.env)
+		c.Wine = wp.probe(ctx, w, c, req)
 	}
 	return c
 }
@@ -582,6 +649,7 @@ func Merge(parts []*Atlas) (*Atlas, error) {
 			out.Started = p.Started
 		}
 		out.Duration = max(out.Duration, p.Duration)
+		out.Wine = out.Wine || p.Wine
 		out.Shards = append(out.Shards, p.Shards...)
 		for _, c := range p.Cells {
 			if seen[c.ID] {

@@ -187,6 +187,9 @@ var atlasTemplate = template.Must(template.New("atlas").Funcs(template.FuncMap{
 		}
 		return "#fff"
 	},
+	"wineSign": func(v string) string {
+		return map[string]string{WineAgree: "W=", WineDeviation: "W~", WineDisagree: "W≠"}[v]
+	},
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>wufault: fault → code atlas</title>
 <style>
@@ -213,6 +216,8 @@ td.c a:hover{outline:2px solid #333;outline-offset:-2px}
 .fr{font:bold 10px system-ui,sans-serif;margin-left:2px}
 .fr-no{color:#b00020}.fr-yes{color:#0a6b0a}
 .rep.disagree{color:#b00020}
+.wine{font:bold 9px system-ui,sans-serif;margin-left:2px}
+.wine-agree{color:#0a6b0a}.wine-deviation{color:#555}.wine-disagree{color:#b00020}.wine-not-run,.wine-error{color:#999}
 .detail{display:none}
 .detail:target{display:block;position:fixed;top:40px;right:20px;width:560px;max-height:85vh;overflow:auto;background:#fff;border:2px solid #333;border-radius:6px;padding:10px 14px;box-shadow:0 6px 30px rgba(0,0,0,.35);z-index:10}
 .detail h2{font-size:15px;margin:0 0 6px}
@@ -224,18 +229,19 @@ td.c a:hover{outline:2px solid #333;outline-offset:-2px}
 <h1>Windows Update fault → code atlas</h1>
 <p>{{.Summary}}. Each cell ran one fault kind and variant (rows, grouped by layer) matched on one request class alone (columns), for the modern (Windows 10/11, WSUS over HTTPS) and legacy (XP–8.1, Microsoft Update) clients side by side, against the emulated client in a world on loopback. The colour is the family of the code the client reported; the badge is the confidence of the client rule that decided it (H high … L low), never a scenario's claim. Click a cell for its rule, sources and scenario.</p>
 <ul id="legend">{{range .Families}}<li><span class="sw" style="background:{{colour .ID}}"></span><span title="{{.About}}">{{.Label}}</span></li>{{end}}
-<li><span class="conf">H</span>/<span class="conf">M</span>/<span class="conf conf-low">L</span> confidence of the deciding rule</li><li>↑ class: the session failed on that earlier class first</li><li><span class="fr fr-yes">✓</span>/<span class="fr fr-no">≠</span> a published field report agrees / disagrees (docs/field-reports.md)</li></ul>
+<li><span class="conf">H</span>/<span class="conf">M</span>/<span class="conf conf-low">L</span> confidence of the deciding rule</li><li>↑ class: the session failed on that earlier class first</li><li><span class="fr fr-yes">✓</span>/<span class="fr fr-no">≠</span> a published field report agrees / disagrees (docs/field-reports.md)</li>{{if .Atlas.Wine}}<li><span class="wine wine-agree">W=</span>/<span class="wine wine-deviation">W~</span>/<span class="wine wine-disagree">W≠</span> Wine's WinHTTP agrees / differs by a known Wine deviation / disagrees</li>{{end}}</ul>
 <table class="atlas" id="atlas">
 <thead><tr><th class="row" rowspan="2">fault / variant</th>{{range .Classes}}<th colspan="{{.Span}}">{{.Class}}</th>{{end}}</tr>
 <tr>{{range .Columns}}<th>{{.Label}}</th>{{end}}</tr></thead>
 <tbody>
 {{range .Groups}}<tr class="fam"><th colspan="10">{{.Family}}</th></tr>
-{{range .Rows}}<tr><th class="row" title="{{.Kind}} {{.Variant}}"><b>{{.Kind}}</b> {{.Variant}}</th>{{range .Cells}}{{if .Empty}}<td class="c"></td>{{else}}<td class="c fam-{{.Fam}}" style="background:{{colour .Fam}}" data-id="{{.Cell.ID}}" data-status="{{.Cell.Status}}"><a href="#cell-{{.Index}}">{{if eq .Cell.Status "failed"}}<span class="code">{{.Text}}<span class="conf conf-{{.Conf}}">{{.ConfShort}}</span>{{if .Disagree}}<span class="fr fr-no" title="a published report disagrees">≠</span>{{else if .Agree}}<span class="fr fr-yes" title="a published report agrees">✓</span>{{end}}</span>{{else}}<span class="none" title="{{.Sub}}">{{.Text}}</span>{{end}}</a></td>{{end}}{{end}}</tr>
+{{range .Rows}}<tr><th class="row" title="{{.Kind}} {{.Variant}}"><b>{{.Kind}}</b> {{.Variant}}</th>{{range .Cells}}{{if .Empty}}<td class="c"></td>{{else}}<td class="c fam-{{.Fam}}" style="background:{{colour .Fam}}" data-id="{{.Cell.ID}}" data-status="{{.Cell.Status}}"><a href="#cell-{{.Index}}">{{if eq .Cell.Status "failed"}}<span class="code">{{.Text}}<span class="conf conf-{{.Conf}}">{{.ConfShort}}</span>{{if .Disagree}}<span class="fr fr-no" title="a published report disagrees">≠</span>{{else if .Agree}}<span class="fr fr-yes" title="a published report agrees">✓</span>{{end}}</span>{{else}}<span class="none" title="{{.Sub}}">{{.Text}}</span>{{end}}{{with .Cell.Wine}}{{if .Mark}}<span class="wine wine-{{.Verdict}}" title="Wine's WinHTTP: {{.Outcome}} ({{.Mark}})">{{wineSign .Verdict}}</span>{{end}}{{end}}</a></td>{{end}}{{end}}</tr>
 {{end}}{{end}}</tbody></table>
 {{range .Details}}<div class="detail" id="cell-{{.Index}}"><a class="close" href="#">×</a><h2>{{.Cell.Kind}} {{.Cell.Variant}} · {{.Cell.Class}} · {{.Cell.Generation}}{{if .Cell.Stack}} · {{.Cell.Stack}}{{end}}</h2>
 <dl><dt>result</dt><dd>{{.Cell.Status}}{{if .Cell.Rule}}: <b>{{.Cell.Code.Hex}}</b> {{.Cell.Name}}{{end}}{{if .Cell.FailedClass}} (class {{.Cell.FailedClass}}, {{.Cell.Call}}{{if .Cell.Phase}}, phase {{.Cell.Phase}}{{end}}){{end}}</dd>
 {{if .Cell.WinHTTP}}<dt>WinHTTP</dt><dd>{{.Cell.WinHTTP}}</dd>{{end}}
 {{if .Cell.Rule}}<dt>rule</dt><dd class="rule">{{.Cell.Rule}} — confidence <b>{{.Cell.Confidence}}</b></dd><dt>source</dt><dd>{{.SourceHTML}}</dd>{{end}}
+{{with .Cell.Wine}}<dt>Wine's WinHTTP</dt><dd class="wine-detail">{{.Outcome}}{{if .Stage}} at {{.Stage}}{{end}} — <b>{{.Mark}}</b>{{if .Note}}; {{.Note}}{{end}} ({{.Role}} {{.URL}}, fault fired {{.Fired}} time(s))</dd>{{end}}
 <dt>fault fired</dt><dd>{{.Cell.Fired}} time(s); match {{.Cell.Match}}</dd>
 {{if .Cell.Error}}<dt>error</dt><dd>{{.Cell.Error}}</dd>{{end}}
 <dt>field reports</dt><dd class="reports">{{range .Cell.Reports}}<div class="rep {{if .Agree}}agree{{else if .Comparable}}disagree{{end}}"><a href="{{.URL}}">{{.ID}}</a>: {{.Code}} — {{if .Agree}}agrees{{else if .Comparable}}<b>disagrees</b>{{else}}no code to compare{{end}}{{if .Quote}}; “{{.Quote}}”{{end}}{{if .Note}} <small>({{.Note}})</small>{{end}}</div>{{else}}none published for this cell{{end}}</dd>

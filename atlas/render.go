@@ -82,20 +82,28 @@ func (a *Atlas) SummaryLine() string {
 			parts = append(parts, fmt.Sprintf("%d %s", m[s], s))
 		}
 	}
-	return fmt.Sprintf("%d cells (%s), shard %s of %d planned, in %s", len(a.Cells), strings.Join(parts, ", "),
-		strings.Join(a.Shards, "+"), a.Total, a.Duration)
+	return fmt.Sprintf("%d cells (%s), shard %s of %d planned, in %s%s", len(a.Cells), strings.Join(parts, ", "),
+		strings.Join(a.Shards, "+"), a.Total, a.Duration, a.wineSummary())
 }
 
 func renderTable(w io.Writer, a *Atlas) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KIND\tVARIANT\tCLASS\tGEN\tSTACK\tCODE\tPHASE\tWINHTTP\tRULE\tCONF")
+	head := "KIND\tVARIANT\tCLASS\tGEN\tSTACK\tCODE\tPHASE\tWINHTTP\tRULE\tCONF"
+	if a.Wine {
+		head += "\tWINE WINHTTP"
+	}
+	fmt.Fprintln(tw, head)
 	for _, c := range a.Cells {
 		wh := "-"
 		if c.WinHTTP != 0 {
 			wh = fmt.Sprint(c.WinHTTP)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Kind, c.Variant, c.Class, c.Generation, dash(c.Stack),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s", c.Kind, c.Variant, c.Class, c.Generation, dash(c.Stack),
 			c.codeText(), dash(c.Phase), wh, dash(c.Rule), dash(c.Confidence))
+		if a.Wine {
+			fmt.Fprintf(tw, "\t%s", c.Wine.Text())
+		}
+		fmt.Fprintln(tw)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -105,8 +113,12 @@ func renderTable(w io.Writer, a *Atlas) error {
 }
 
 func renderMarkdown(w io.Writer, a *Atlas) error {
-	fmt.Fprintln(w, "| Kind | Variant | Class | Generation | Stack | Code | Name | Phase | WinHTTP | Rule | Confidence | Source |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	wineHead, wineRule := "", ""
+	if a.Wine {
+		wineHead, wineRule = " Wine's WinHTTP |", "---|"
+	}
+	fmt.Fprintln(w, "| Kind | Variant | Class | Generation | Stack | Code | Name | Phase | WinHTTP | Rule | Confidence | Source |"+wineHead)
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|"+wineRule)
 	for _, c := range a.Cells {
 		name := c.Name
 		if c.Status != StatusFailed {
@@ -116,8 +128,12 @@ func renderMarkdown(w io.Writer, a *Atlas) error {
 		if c.WinHTTP != 0 {
 			wh = fmt.Sprint(c.WinHTTP)
 		}
-		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.Kind, c.Variant, c.Class, c.Generation,
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |", c.Kind, c.Variant, c.Class, c.Generation,
 			dash(c.Stack), c.codeText(), name, dash(c.Phase), dash(wh), dash(c.Rule), dash(c.Confidence), mdSources(c.Source))
+		if a.Wine {
+			fmt.Fprintf(w, " %s |", c.Wine.Text())
+		}
+		fmt.Fprintln(w)
 	}
 	_, err := fmt.Fprintf(w, "\n%s\n", a.SummaryLine())
 	return err

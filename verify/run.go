@@ -42,6 +42,10 @@ type Options struct {
 	Progress func(done, total int, r Result)
 	// Logger receives diagnostics (nil: discard).
 	Logger *slog.Logger
+	// TunnelPeek is how long the world's proxy waits for a client's first
+	// byte in a tunnel it would intercept (0: the world's default, 1 s).
+	// A Wine process can take longer to send its ClientHello.
+	TunnelPeek time.Duration
 }
 
 func (o Options) logger() *slog.Logger {
@@ -122,7 +126,7 @@ func StartWorld(ctx context.Context, o Options) (*simulate.World, client.Env, er
 	log := o.logger()
 	w, err := simulate.New(ctx, simulate.Options{
 		Proxy: "127.0.0.1:0", DNS: "127.0.0.1:0", UpstreamHTTP: "127.0.0.1:0", UpstreamHTTPS: "127.0.0.1:0",
-		StateDir: o.StateDir, MaxStall: 30 * time.Second, Logger: log,
+		StateDir: o.StateDir, MaxStall: 30 * time.Second, Logger: log, TunnelPeek: o.TunnelPeek,
 	})
 	if err != nil {
 		return nil, client.Env{}, fmt.Errorf("start world: %w", err)

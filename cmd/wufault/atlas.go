@@ -17,7 +17,11 @@ func (a *app) atlasCommand() *cobra.Command {
 	var (
 		format, out, shard string
 		kinds, classes     []string
+		variants           []string
 		gens               []string
+		withWine           bool
+		wineAgent          string
+		wineTimeout        time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "atlas",
@@ -28,7 +32,13 @@ each request class (the fault matched on that class alone, so earlier classes su
 client generations, and for downloads each download stack. Every cell runs in a world on
 loopback and records the code, phase, WinHTTP error, the deciding client rule and that rule's
 confidence and source. --shard i/n runs every n-th cell (0-based i) so that a long run
-(--realtime) can be split over machines; "wufault atlas merge" joins the JSON shards.`,
+(--realtime) can be split over machines; "wufault atlas merge" joins the JSON shards.
+
+--wine also sends each cell's request through Wine's WinHTTP (the Windows agent under Wine,
+one private prefix and wineserver per run) through the same world while the cell's fault is
+active, and shows Wine's WinHTTP error beside the emulated client's: agree, "wine deviation:
+WHICH" for Wine's known differences from Windows, or DISAGREES. The agent is built with the go
+command inside the source tree, or given with --wine-agent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			vo, cleanup, err := a.runOptions(cmd)
@@ -36,7 +46,7 @@ confidence and source. --shard i/n runs every n-th cell (0-based i) so that a lo
 				return err
 			}
 			defer cleanup()
-			o := atlas.Options{Filters: atlas.Filters{Kinds: kinds, Classes: classes, Generations: gens},
+			o := atlas.Options{Filters: atlas.Filters{Kinds: kinds, Variants: variants, Classes: classes, Generations: gens},
 				Parallel: vo.Parallel, StateDir: vo.StateDir, TimeScale: vo.TimeScale, Logger: a.log, Progress: a.atlasProgress()}
 			if shard != "" {
 				if o.Shard, err = atlas.ParseShard(shard); err != nil {
@@ -45,6 +55,14 @@ confidence and source. --shard i/n runs every n-th cell (0-based i) so that a lo
 			}
 			if err := checkFilters(o.Filters); err != nil {
 				return err
+			}
+			if withWine {
+				dir, err := os.MkdirTemp("", "wufault-wine-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				o.Wine = &atlas.WineOptions{Dir: dir, Agent: wineAgent, Timeout: wineTimeout}
 			}
 			at, err := atlas.Run(cmd.Context(), o)
 			if err != nil {
@@ -59,8 +77,12 @@ confidence and source. --shard i/n runs every n-th cell (0-based i) so that a lo
 	f.StringVar(&out, "out", "", "write to this file instead of standard output")
 	f.StringVar(&shard, "shard", "", "run only shard i of n (0-based: 0/4 … 3/4)")
 	f.StringSliceVar(&kinds, "kind", nil, "only these fault kinds (repeatable; tls.* for a family)")
+	f.StringSliceVar(&variants, "variant", nil, "only these variants, as the atlas labels them (at=body, status=503, …)")
 	f.StringSliceVar(&classes, "class", nil, "only these classes: "+strings.Join(atlas.Classes, ", "))
 	f.StringSliceVar(&gens, "generation", nil, "only these generations: "+strings.Join(atlas.Generations, ", "))
+	f.BoolVar(&withWine, "wine", false, "also run each cell's request through Wine's WinHTTP (needs wine64 and mingw)")
+	f.StringVar(&wineAgent, "wine-agent", "", "--wine: a wufault-agent.exe built for windows/amd64 (default: build it with go)")
+	f.DurationVar(&wineTimeout, "wine-timeout", 2*time.Second, "--wine: the agent's WinHTTP timeouts")
 	cmd.AddCommand(a.atlasMergeCommand())
 	return cmd
 }
@@ -78,6 +100,9 @@ func checkFilters(f atlas.Filters) error {
 	}
 	if len(f.Kinds) > 0 && len(atlas.Plan(atlas.Filters{Kinds: f.Kinds})) == 0 {
 		return fmt.Errorf("--kind %s: no registered fault kind matches (see wufault faults list)", strings.Join(f.Kinds, ","))
+	}
+	if len(f.Variants) > 0 && len(atlas.Plan(atlas.Filters{Kinds: f.Kinds, Variants: f.Variants})) == 0 {
+		return fmt.Errorf("--variant %s: no variant of the chosen kinds has that label (wufault atlas --format json lists them)", strings.Join(f.Variants, ","))
 	}
 	return nil
 }

@@ -165,7 +165,7 @@ func Start(ctx context.Context, o Options) (*Env, error) {
 	if err := srv.Run(); err != nil { // it forks into the background
 		return nil, fmt.Errorf("wine: wineserver -p: %w", err)
 	}
-	if out, _, err := e.run(e.Command(ctx, "wineboot", "-i")); err != nil {
+	if out, _, err := e.Run(e.Command(ctx, "wineboot", "-i")); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("wine: wineboot -i: %w\n%s", err, out)
 	}
@@ -197,11 +197,11 @@ func (e *Env) Command(ctx context.Context, args ...string) *exec.Cmd {
 	return c
 }
 
-// run runs cmd with its output in files, not pipes: the programs Wine
+// Run runs cmd with its output in files, not pipes: the programs Wine
 // starts beside the first one (services, winedevice) inherit the
 // descriptors and live as long as the persistent wineserver, so a pipe
 // would never reach its end.
-func (e *Env) run(cmd *exec.Cmd) (stdout, stderr []byte, err error) {
+func (e *Env) Run(cmd *exec.Cmd) (stdout, stderr []byte, err error) {
 	var files [2]*os.File
 	for i := range files {
 		f, err := os.CreateTemp(filepath.Dir(e.Prefix), "out-*")
@@ -230,7 +230,7 @@ type Output struct {
 // RunAgent runs the agent with args (--json is added) and decodes its
 // answer.
 func (e *Env) RunAgent(ctx context.Context, args ...string) (*Output, error) {
-	out, stderr, err := e.run(e.Command(ctx, append([]string{e.Agent, "--json"}, args...)...))
+	out, stderr, err := e.Run(e.Command(ctx, append([]string{e.Agent, "--json"}, args...)...))
 	if err != nil {
 		return nil, fmt.Errorf("wine: agent %s: %w: %s", strings.Join(args, " "), err, bytes.TrimSpace(stderr))
 	}
@@ -268,7 +268,7 @@ func (e *Env) TrustRoot(ctx context.Context, certs ...*x509.Certificate) error {
 	if err := os.WriteFile(f, []byte(reg.String()), 0o644); err != nil {
 		return fmt.Errorf("wine: %w", err)
 	}
-	if out, _, err := e.run(e.Command(ctx, "regedit", "/S", `C:\wufault-roots.reg`)); err != nil {
+	if out, _, err := e.Run(e.Command(ctx, "regedit", "/S", `C:\wufault-roots.reg`)); err != nil {
 		return fmt.Errorf("wine: import the lab roots: %w\n%s", err, out)
 	}
 	return nil

@@ -129,9 +129,9 @@ var WineDeviations = []wineDeviation{
 		func(e int, _ Cell, w *WineCell) bool { return e == 12030 && w.Win32 == 10053 }},
 	{"reset before the response as 12152", "a connection closed before any response byte: Wine reports 12152 (ERROR_WINHTTP_INVALID_SERVER_RESPONSE), Windows 12030",
 		func(e int, _ Cell, w *WineCell) bool { return e == 12030 && w.Win32 == 12152 }},
-	{"handshake failure as 12157", "a connection reset, closed or stalled during the TLS handshake: Wine's winhttp (dlls/winhttp/net.c) reports every failed receive of its schannel handshake as 12157 (ERROR_WINHTTP_SECURE_CHANNEL_ERROR); Windows reports the transport error, 12030 or 12002",
+	{"handshake failure as 12157", "any failure inside the TLS handshake ends as 12157 (ERROR_WINHTTP_SECURE_CHANNEL_ERROR) in Wine: a failed receive of its schannel handshake (dlls/winhttp/net.c), an alert, and a rejected certificate too (its +winhttp trace shows netconn_verify_cert returning 12037 for an expired one, then the request fails with 12157); Windows reports the transport error (12030, 12002), 12175 with the certificate flags, or 12044 for a client certificate request",
 		func(e int, c Cell, w *WineCell) bool {
-			return (e == 12030 || e == 12002) && c.Phase == "handshake" && w.Win32 == 12157
+			return c.Phase == "handshake" && w.Win32 == 12157 && (e == 12030 || e == 12002 || e == 12175 || e == 12044)
 		}},
 	{"short body without an error", "a body cut by a reset or a close ends as if complete in Wine (fewer bytes than Content-Length, no error); Windows' WinHttpReadData fails with 12030",
 		func(e int, _ Cell, w *WineCell) bool {

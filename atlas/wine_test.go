@@ -32,6 +32,8 @@ func TestJudgeWine(t *testing.T) {
 		{"reset as 10054", failed(12030, 0, "body"), WineCell{Win32: 10054, Stage: "read"}, WineDeviation, "reset as 10054"},
 		{"reset before the response", failed(12030, 0, "headers"), WineCell{Win32: 12152, Stage: "receive"}, WineDeviation, "reset before the response as 12152"},
 		{"handshake", failed(12030, 0, "handshake"), WineCell{Win32: 12157, Stage: "send"}, WineDeviation, "handshake failure as 12157"},
+		{"certificate", failed(12175, 0, "handshake"), WineCell{Win32: 12157, Stage: "send"}, WineDeviation, "handshake failure as 12157"},
+		{"tls 1.3 only", Cell{Status: StatusPassed}, WineCell{Win32: 12157, Stage: "send"}, WineDisagree, ""},
 		{"short body", failed(12030, 0, "body"), WineCell{Status: 200, Bytes: 512, ContentLength: 4096, Stage: "done"}, WineDeviation, "short body without an error"},
 		{"timeout as 10060", failed(12002, 0, "headers"), WineCell{Win32: 10060, Stage: "receive"}, WineDeviation, "timeout as 10060"},
 		{"receive timeout ignored", failed(12002, 0, "body"), WineCell{TimedOut: true}, WineDeviation, "receive timeout ignored"},

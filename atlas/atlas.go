@@ -108,7 +108,7 @@ type Atlas struct {
 // Filters restrict the plan (empty: everything).
 type Filters struct {
 	Kinds       []string `json:"kinds,omitempty"`
-	Variants    []string `json:"variants,omitempty"` // variant labels: at=body, status=503`
+	Variants    []string `json:"variants,omitempty"` // variant labels: at=body, status=503
 	Classes     []string `json:"classes,omitempty"`
 	Generations []string `json:"generations,omitempty"`
 }

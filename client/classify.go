@@ -39,7 +39,7 @@ import (
 // Rule is one row of a classification table, as documented.
 type Rule struct {
 	Name  string `json:"name"`
-	Table string `json:"table"` // transport, translation, wua, job
+	Table string `json:"table"` // transport, translation, wua, ecp, job
 	// Classes the rule applies to; empty: all.
 	Classes []profile.Class `json:"classes,omitempty"`
 	// Phases the evidence comes from; empty: any.
@@ -385,7 +385,7 @@ func Rules() []Rule {
 	for _, t := range []struct {
 		name  string
 		rules []Rule
-	}{{"transport", transportRules}, {"translation", translationRules}, {"wua", wuaRules}, {"job", jobRules}} {
+	}{{"transport", transportRules}, {"translation", translationRules}, {"wua", wuaRules}, {"ecp", ecpRules}, {"job", jobRules}} {
 		for _, r := range t.rules {
 			r.Table = t.name
 			r.match, r.code = nil, nil
@@ -451,6 +451,9 @@ func Classify(err error, class profile.Class, gen Generation, stack Stack) Verdi
 	if class == profile.ClassDownload {
 		return classifyJob(err, gen, stack)
 	}
+	if _, ok := errors.AsType[*ECPError](err); ok {
+		return classifyECP(err, class, gen, stack)
+	}
 	if !transportCause(err) {
 		if r := first(wuaRules, err, class, phase, gen, stack); r != nil {
 			v := Verdict{Code: r.Code, Rule: r.Name, Confidence: r.Confidence, Source: r.Source}
@@ -465,6 +468,36 @@ func Classify(err error, class profile.Class, gen Generation, stack Stack) Verdi
 	v := Verdict{WinHTTP: w, Code: r.Code}
 	if r.Code == 0 {
 		v.Code = w.Code()
+	}
+	v.combine(tr, r)
+	return v
+}
+
+// ecpRules classify a failed metadata (ECP) cab: WUA's external cab
+// processor reports 0x8024402F WU_E_PT_ECP_SUCCEEDED_WITH_ERRORS and logs
+// the inner error ([AC]: "ECP: Failed to validate cab file digest
+// downloaded from http://www.download.windowsupdate.com/… with error
+// 0x80246003"; reference 3.1 and section 4 row 24, Medium). That a
+// network failure of the same fetch ends the same way is inferred from
+// 3.1 (the component reports 0x8024402F with the inner code).
+var ecpRules = []Rule{
+	{Name: "ecp-cab", Classes: []profile.Class{profile.ClassScan}, Code: 0x8024402F, Confidence: "medium", Source: "[AC] (row 24: metadata/ECP cab)",
+		match: func(err error) bool { return !transportCause(err) }},
+	{Name: "ecp-fetch", Classes: []profile.Class{profile.ClassScan}, Code: 0x8024402F, Confidence: "low", Source: "[AC]; 3.1 (a network failure of the ECP fetch, inferred)",
+		match: func(error) bool { return true }},
+}
+
+// classifyECP classifies a failed metadata cab: the ECP code, and for a
+// transport failure the WinHTTP error beneath it (the inner code).
+func classifyECP(err error, class profile.Class, gen Generation, stack Stack) Verdict {
+	r := first(ecpRules, err, class, phaseOf(err), gen, stack)
+	if r == nil { // another class: WUA's ECP runs in the scan only
+		r = &ecpRules[len(ecpRules)-1]
+	}
+	v := Verdict{Code: r.Code}
+	var tr *Rule
+	if transportCause(err) {
+		v.WinHTTP, tr = winHTTPOf(err, class, gen, stack)
 	}
 	v.combine(tr, r)
 	return v

@@ -224,6 +224,17 @@ type CabError struct {
 func (e *CabError) Error() string { return e.File + ": " + e.Err.Error() }
 func (e *CabError) Unwrap() error { return e.Err }
 
+// ECPError is a metadata (ECP) cab the client could not use: the fetch
+// failed, or its status, digest, cabinet or metadata file was wrong.
+// Err is the inner failure (WUA logs it beside 0x8024402F, [AC]).
+type ECPError struct {
+	URL string
+	Err error
+}
+
+func (e *ECPError) Error() string { return "metadata (ECP) cab: " + e.Err.Error() }
+func (e *ECPError) Unwrap() error { return e.Err }
+
 // SLSError is an SLS discovery answer the client cannot read (not XML, or
 // no client web service URL in it).
 type SLSError struct {

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,9 +126,58 @@ func TestLabMicrosoftUpdate(t *testing.T) {
 		t.Errorf("modern Microsoft Update flow\n%s", dumpResult(t, r))
 	}
 	wantHosts(t, r, profile.ClassDownload, "download.windowsupdate.com", "tlu.dl.delivery.mp.microsoft.com")
+	// The scan fetched its file metadata as metadata (ECP) cabs, one per
+	// update, from www.download.windowsupdate.com ([AC]).
+	wantHosts(t, r, profile.ClassScan, "fe3cr.delivery.mp.microsoft.com", "www.download.windowsupdate.com")
+	if n := passed(r, "ECP metadata"); n != r.Downloaded || n == 0 {
+		t.Errorf("%d metadata cabs fetched for %d files\n%s", n, r.Downloaded, dumpResult(t, r))
+	}
 	p.Proxy = ptr("")
 	r = run(t, newMachine(t, p, env))
 	wantCode(t, r, "0x80072EFD")
+}
+
+// passed counts the successful requests of a call.
+func passed(r *client.Result, call string) int {
+	n := 0
+	for _, o := range r.Observations {
+		if o.Call == call && o.Code == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// A metadata (ECP) cab that arrives short, or not at all, ends the scan of
+// a Windows 10+ client of Microsoft Update with 0x8024402F
+// WU_E_PT_ECP_SUCCEEDED_WITH_ERRORS (reference row 24, [AC]); the fault
+// on the metadata host leaves the SLS, fe3 and content hosts alone.
+func TestLabMetadataCab(t *testing.T) {
+	w := startLab(t, worldtest.UpstreamHTTPS())
+	env := w.Env()
+	p := profile.Profile{Server: ptr(""), TrustLabCA: ptr(true), Timeouts: patient()}
+	for _, c := range []struct {
+		name, faults, rule, winhttp string
+		status                      int
+	}{
+		{"truncated", "- {kind: http.truncate, match: {host: www.download.windowsupdate.com}, after_bytes: 100, length: match}", "ecp-cab", "", 200},
+		{"404", "- {kind: http.status, match: {host: www.download.windowsupdate.com}, status: 404}", "ecp-cab", "", 404},
+		{"reset", "- {kind: tcp.reset, match: {host: www.download.windowsupdate.com}, at: headers}", "reset > ecp-fetch", "12030", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w.Activate("metadata cab "+c.name, 1, loadFaults(t, c.faults))
+			r := run(t, newMachine(t, p, env))
+			wantCode(t, r, "0x8024402F")
+			f := r.Failed
+			if f == nil || f.Class != profile.ClassScan || f.Call != "ECP metadata" || f.Rule != c.rule || f.Status != c.status ||
+				!strings.HasPrefix(f.URL, "http://www.download.windowsupdate.com") || (c.winhttp != "" && strconv.Itoa(int(f.WinHTTP)) != c.winhttp) {
+				t.Errorf("want the metadata cab to decide with %s\n%s", c.rule, dumpResult(t, r))
+			}
+			if passed(r, "SLS") != 1 || passed(r, "GetExtendedUpdateInfo") == 0 || passed(r, "content") != 0 {
+				t.Errorf("want SLS and the scan to pass and no download\n%s", dumpResult(t, r))
+			}
+		})
+	}
 }
 
 // wantHosts checks that the requests of a class went to exactly these

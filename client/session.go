@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/sha1" //nolint:gosec // the metadata cab's digest is SHA-1
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -681,6 +683,7 @@ func (s *session) extended(ctx context.Context) error {
 		ids := s.revisions[i:min(i+s.maxExt, len(s.revisions))]
 		var resp extendedResponse
 		var found []updateFile
+		var external []ecpRef
 		err := s.scanCall(ctx, "GetExtendedUpdateInfo", func() string {
 			var b strings.Builder
 			b.WriteString(s.ck.xml("cookie") + "<revisionIDs>")
@@ -691,11 +694,19 @@ func (s *session) extended(ctx context.Context) error {
 				"<XmlUpdateFragmentType>LocalizedProperties</XmlUpdateFragmentType></infoTypes><locales><string>en-US</string><string>en</string></locales>")
 			return b.String()
 		}, &resp, func() error {
-			found = found[:0]
+			found, external = found[:0], external[:0]
 			for _, u := range resp.Result.Updates {
 				files, err := fragmentFiles(u.XML)
 				if err != nil {
 					return &SOAPParseError{Method: "GetExtendedUpdateInfo", Err: fmt.Errorf("update %d metadata: %w", u.ID, err)}
+				}
+				ref, err := fragmentECP(u.XML)
+				if err != nil {
+					return &SOAPParseError{Method: "GetExtendedUpdateInfo", Err: fmt.Errorf("update %d metadata: %w", u.ID, err)}
+				}
+				if ref != nil {
+					ref.UpdateID = u.ID
+					external = append(external, *ref)
 				}
 				for _, f := range files {
 					f.UpdateID = u.ID
@@ -715,6 +726,18 @@ func (s *session) extended(ctx context.Context) error {
 		}
 		for _, l := range resp.Result.FileLocations {
 			locs[strings.TrimSpace(l.FileDigest)] = strings.TrimSpace(l.URL)
+		}
+		for _, ref := range external {
+			files, err := s.fetchMetadata(ctx, ref, locs)
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				if !byDigest[f.Digest] {
+					byDigest[f.Digest] = true
+					s.files = append(s.files, f)
+				}
+			}
 		}
 	}
 	defer s.alternate()
@@ -751,6 +774,67 @@ func (s *session) extended(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// fetchMetadata downloads the metadata cab an update's Extended fragment
+// points to and reads the update's files from it, as WUA's external cab
+// processor does for Microsoft Update's metadata cabs ([AC]; reference
+// 3.1): a plain WinHTTP GET of the URL FileLocations gives for the cab's
+// digest, the SHA-1 of the bytes checked against that digest, the cabinet
+// opened and the named file parsed. Any failure of the fetch is an
+// *ECPError, which WUA reports as WU_E_PT_ECP_SUCCEEDED_WITH_ERRORS
+// (0x8024402F), with the inner error logged.
+func (s *session) fetchMetadata(ctx context.Context, ref ecpRef, locs map[string]string) ([]updateFile, error) {
+	raw := locs[strings.TrimSpace(ref.Digest)]
+	u, perr := url.Parse(raw)
+	if perr != nil || u.Host == "" {
+		o := s.record(attempt{class: profile.ClassScan, call: "ECP metadata", url: raw, start: time.Now()}, nil,
+			&ECPError{URL: raw, Err: fmt.Errorf("no file location for the metadata cab %s", ref.Digest)})
+		return nil, failed(o)
+	}
+	req := &request{Method: http.MethodGet, URL: u, Header: http.Header{}}
+	resp, a, err := s.fetch(ctx, profile.ClassScan, "ECP metadata", req, false)
+	var files []updateFile
+	if err == nil {
+		files, err = metadataResult(resp, ref)
+	}
+	if err != nil {
+		err = &ECPError{URL: a.url, Err: err}
+	}
+	o := s.record(a, resp, err)
+	if err != nil {
+		return nil, failed(o)
+	}
+	for i := range files {
+		files[i].UpdateID = ref.UpdateID
+	}
+	return files, nil
+}
+
+// metadataResult judges a metadata cab: the status, the digest of the
+// bytes, the cabinet and the metadata file in it.
+func metadataResult(resp *response, ref ecpRef) ([]updateFile, error) {
+	if resp.Status != http.StatusOK {
+		return nil, resp.statusError()
+	}
+	sum := sha1.Sum(resp.Body) //nolint:gosec // the digest the metadata names
+	if got := base64.StdEncoding.EncodeToString(sum[:]); got != strings.TrimSpace(ref.Digest) {
+		return nil, &DigestError{URL: resp.URL, Algorithm: "SHA1", Want: strings.TrimSpace(ref.Digest), Got: got}
+	}
+	files, err := readCAB(resp.Body)
+	if err != nil {
+		return nil, &CabError{File: resp.URL, Err: err}
+	}
+	for name, data := range files {
+		if strings.EqualFold(name, ref.FileName) {
+			out, err := documentFiles(data)
+			if err != nil {
+				return nil, &CabError{File: resp.URL + ": " + name, Err: err}
+			}
+			return out, nil
+		}
+	}
+	return nil, &CabError{File: resp.URL, Err: fmt.Errorf("no %s in the cabinet", ref.FileName)}
 }
 
 // alternate sends the downloads of files on the WSUS server to the

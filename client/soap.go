@@ -261,8 +261,37 @@ type updateFile struct {
 	UpdateID int
 }
 
+// ecpRef is an Extended fragment's pointer to the metadata cab that holds
+// the update's file metadata (the emulator's <ExternalMetadata>; see
+// session.fetchMetadata).
+type ecpRef struct {
+	Digest   string `xml:"Digest,attr"` // base64 SHA-1 of the cab, as FileLocations key it
+	FileName string `xml:"FileName,attr"`
+	UpdateID int    `xml:"-"`
+}
+
+// fragmentECP reads the ExternalMetadata of an Extended fragment (nil when
+// the fragment carries its files itself).
+func fragmentECP(frag string) (*ecpRef, error) {
+	var f struct {
+		Ref *ecpRef `xml:"ExternalMetadata"`
+	}
+	if err := xml.Unmarshal([]byte("<Fragment>"+frag+"</Fragment>"), &f); err != nil {
+		return nil, err
+	}
+	if f.Ref != nil && (strings.TrimSpace(f.Ref.Digest) == "" || strings.TrimSpace(f.Ref.FileName) == "") {
+		return nil, errors.New("ExternalMetadata without Digest or FileName")
+	}
+	return f.Ref, nil
+}
+
 // fragmentFiles reads the Files of an Extended XML fragment.
 func fragmentFiles(frag string) ([]updateFile, error) {
+	return documentFiles([]byte("<Fragment>" + frag + "</Fragment>"))
+}
+
+// documentFiles reads the Files element under a document's root.
+func documentFiles(doc []byte) ([]updateFile, error) {
 	var f struct {
 		Files []struct {
 			Digest     string `xml:"Digest,attr"`
@@ -275,7 +304,7 @@ func fragmentFiles(frag string) ([]updateFile, error) {
 			} `xml:"AdditionalDigest"`
 		} `xml:"Files>File"`
 	}
-	if err := xml.Unmarshal([]byte("<Fragment>"+frag+"</Fragment>"), &f); err != nil {
+	if err := xml.Unmarshal(doc, &f); err != nil {
 		return nil, err
 	}
 	var out []updateFile

@@ -69,6 +69,12 @@ type revision struct {
 	extended       string // Extended XML fragment
 	localized      string // LocalizedProperties XML fragment (English)
 	files          []File
+	// ecp is the Extended fragment a client of fe3 gets instead of
+	// extended: the file metadata moves to the cab named metadata (its
+	// key), which holds extended ([AC]; reference 3.1, the external cab
+	// processor).
+	ecp      string
+	metadata string
 }
 
 // blob is one file served with http.ServeContent.
@@ -102,6 +108,7 @@ func (s *Server) build(n int) error {
 	s.byRev = make(map[int]*revision, 2*n)
 	s.content = make(map[string]*blob, n)
 	s.contentIdx = make(map[string]int, n)
+	s.metadata = make(map[string]*blob, n)
 	used := map[int]bool{}
 	nextID := func(base int) int {
 		for {
@@ -155,6 +162,9 @@ func (s *Server) build(n int) error {
 		parent.core, child.core = coreFragments(u)
 		parent.extended, child.extended = extendedFragments(u)
 		parent.localized, child.localized = localizedFragments(u)
+		if err := s.externalize(u, child); err != nil {
+			return fmt.Errorf("metadata cab of update %d: %w", i, err)
+		}
 		s.byRev[parent.id] = parent
 		s.byRev[child.id] = child
 	}
@@ -166,6 +176,32 @@ func (s *Server) build(n int) error {
 	s.wuident = newBlob("wuident.cab", ident.Bytes())
 	s.version = newBlob("wusserverversion.xml", []byte(xml.Header+`<ServerVersion><Version>`+serverVersion+
 		`</Version><ProtocolVersion>`+protocolVersion+`</ProtocolVersion></ServerVersion>`+"\r\n"))
+	return nil
+}
+
+// externalize packs the child's Extended fragment into a metadata cab
+// (one file, <UpdateID>.xml, holding the fragment under an
+// <UpdateMetadata> root) and gives the child the short fragment that
+// points to it by digest: <ExternalMetadata Digest DigestAlgorithm
+// FileName Size/>. The element and the file's layout are this
+// emulator's: the real ECP cab format is not in our references; what is
+// documented is that WUA downloads metadata cabs over HTTP and checks
+// their digest ([AC]).
+func (s *Server) externalize(u Update, child *revision) error {
+	name := u.BundledID + ".xml"
+	doc := `<?xml version="1.0" encoding="utf-8"?>` + "\r\n" + `<UpdateMetadata UpdateID="` + u.BundledID + `" RevisionNumber="` +
+		strconv.Itoa(u.Revision) + `">` + child.extended + `</UpdateMetadata>` + "\r\n"
+	var cab bytes.Buffer
+	if err := WriteCAB(&cab, []CABFile{{Name: name, Data: []byte(doc), ModTime: catalogTime}}); err != nil {
+		return err
+	}
+	sum := sha1.Sum(cab.Bytes()) //nolint:gosec // the protocol's digest
+	key := contentKey(sum)
+	s.metadata[key] = newBlob(key+".cab", cab.Bytes())
+	child.metadata = key
+	child.ecp = fmt.Sprintf(`<ExtendedProperties DefaultPropertiesLanguage="en" Handler="http://schemas.microsoft.com/msus/2002/12/UpdateHandlers/CommandLineInstallation" />`+
+		`<ExternalMetadata Digest="%s" DigestAlgorithm="SHA1" FileName="%s" Size="%d" />`,
+		base64.StdEncoding.EncodeToString(sum[:]), name, cab.Len())
 	return nil
 }
 
@@ -204,7 +240,11 @@ func (s *Server) lookupContent(p string) (*blob, bool) {
 		if len(file) != 44 || !strings.EqualFold(file[40:], ".cab") {
 			return nil, false
 		}
-		b, ok := s.content[strings.ToUpper(file[:40])]
+		key := strings.ToUpper(file[:40])
+		if b, ok := s.metadata[key]; ok {
+			return b, true
+		}
+		b, ok := s.content[key]
 		return b, ok
 	}
 	if len(segs) < 4 || !strings.EqualFold(segs[len(segs)-3], "content") {

@@ -31,6 +31,7 @@
 //	…/selfupdate/wuident.cab                   wuident.txt (fake, well-formed identity)
 //	…/wuredir.cab                              wuredir.xml naming the server's own URLs
 //	…/Content/XX/<SHA-1>.cab                   update content, XX the digest's last byte
+//	…/msdownload/update/software/…/<SHA-1>.cab metadata (ECP) cabs and content on Microsoft's hosts
 //
 // SOAP 1.1 (SOAPAction header) and SOAP 1.2 (action in Content-Type or the
 // WS-Addressing header, as fe3 clients send) are both answered, in the version
@@ -61,6 +62,16 @@
 // nothing. File metadata carries the SHA-1 (Digest) and SHA-256
 // (AdditionalDigest) in base64 and the size; FileLocations carry the URLs, built
 // from Options.ContentBaseURL or else from the request's own scheme and Host.
+//
+// A client of fe3 (a *.delivery.mp.microsoft.com name) gets each bundled
+// update's file metadata in an external metadata (ECP) cab, as Microsoft
+// Update hands out metadata cabs on www.download.windowsupdate.com ([AC]):
+// its Extended fragment is then <ExtendedProperties/> and
+// <ExternalMetadata Digest DigestAlgorithm="SHA1" FileName Size/>, and
+// FileLocations carries the cab's URL under its digest. The cab (written by
+// WriteCAB) holds one document, <UpdateID>.xml, whose <UpdateMetadata> root
+// holds the Extended fragment with <Files>. The element names and the
+// layout are this emulator's; the real ECP format is not in our references.
 //
 // Cookies are opaque, sealed with a key derived from the seed and valid 24 hours.
 // Faults follow ASP.NET and WSUS: HTTP 500 with a SOAP fault; WSUS faults carry

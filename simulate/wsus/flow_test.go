@@ -139,7 +139,12 @@ type tFragment struct {
 			Value     string `xml:",chardata"`
 		} `xml:"AdditionalDigest"`
 	} `xml:"Files>File"`
-	Title string `xml:"LocalizedProperties>Title"`
+	Title    string `xml:"LocalizedProperties>Title"`
+	External *struct {
+		Digest   string `xml:"Digest,attr"`
+		FileName string `xml:"FileName,attr"`
+		Size     int64  `xml:"Size,attr"`
+	} `xml:"ExternalMetadata"`
 }
 
 func parseFragment(t testing.TB, frag string) tFragment {
@@ -351,14 +356,44 @@ func runScanFlow(t *testing.T, c *soapClient, s *Server, prefix, base string) {
 		name         string
 	}
 	files2 := map[string]meta{} // digest → metadata
+	external := 0
 	for _, u := range ext.Result.Updates {
 		f := parseFragment(t, u.XML)
+		if f.External != nil {
+			// A client of fe3 gets its file metadata in a metadata (ECP) cab
+			// on www.download.windowsupdate.com: fetch it, check its digest,
+			// open it and read the files from the named document.
+			external++
+			mu := urls[f.External.Digest]
+			delete(urls, f.External.Digest)
+			if !strings.HasPrefix(mu, "http://"+HostMetadata+"/msdownload/update/software/") {
+				t.Errorf("metadata cab URL %q", mu)
+			}
+			resp := c.get(mu[strings.Index(mu[len("http://"):], "/")+len("http://"):], "")
+			sum := sha1.Sum(resp.body) //nolint:gosec // the protocol's digest
+			if resp.status != http.StatusOK || resp.header.Get("Content-Type") != cabType ||
+				base64.StdEncoding.EncodeToString(sum[:]) != f.External.Digest || int64(len(resp.body)) != f.External.Size {
+				t.Fatalf("metadata cab %s: status %d, %d bytes, digest mismatch or wrong type", mu, resp.status, len(resp.body))
+			}
+			inner, err := readCAB(resp.body)
+			if err != nil || len(inner) != 1 || inner[0].Name != f.External.FileName {
+				t.Fatalf("metadata cab %s: %v %+v", mu, err, inner)
+			}
+			var doc tFragment
+			if err := xml.Unmarshal(inner[0].Data, &doc); err != nil || len(doc.Files) == 0 {
+				t.Fatalf("metadata document %s: %v\n%s", inner[0].Name, err, inner[0].Data)
+			}
+			f.Files = doc.Files
+		}
 		for _, fm := range f.Files {
 			if fm.Algorithm != "SHA1" || fm.Additional.Algorithm != "SHA256" {
 				t.Errorf("file %s: algorithms %q/%q", fm.FileName, fm.Algorithm, fm.Additional.Algorithm)
 			}
 			files2[fm.Digest] = meta{size: fm.Size, sha1: fm.Digest, sha256: fm.Additional.Value, name: fm.FileName}
 		}
+	}
+	if wantExternal := strings.Contains(base, "delivery.mp"); (external == len(catalog)) != wantExternal || (!wantExternal && external != 0) {
+		t.Errorf("%d updates with external metadata for a client of %s (catalog %d)", external, base, len(catalog))
 	}
 	for _, u := range catalog {
 		for _, f := range u.Files {

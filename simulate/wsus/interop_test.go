@@ -44,6 +44,9 @@ func interopCabs(t *testing.T, dir string) map[string][]CABFile {
 		"wuident.cab": s.wuident.data,
 		"wuredir.cab": s.wuredirCAB("http://wsus.lab:8530"),
 	}
+	for key, b := range s.metadata {
+		cabs["metadata-"+key[:8]+".cab"] = b.data
+	}
 	for i, u := range s.Catalog() {
 		for _, f := range u.Files {
 			cabs["content"+string(rune('0'+i))+".cab"] = s.content[contentKey(f.SHA1)].data

@@ -2,6 +2,7 @@ package wsus
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -545,6 +546,7 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 	var res extendedResult
 	var outOfScope []int
 	seen := map[string]bool{}
+	ecp := s.externalMetadata(r)
 	for _, id := range req.RevisionIDs {
 		rv := s.byRev[id]
 		if rv == nil {
@@ -553,7 +555,14 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 		}
 		// Fragment types without content here (Published, VerificationRule, Eula)
 		// and unknown ones add nothing.
-		for _, frag := range []struct{ typ, xml string }{{"Core", rv.core}, {"Extended", rv.extended}, {"LocalizedProperties", rv.localized}} {
+		extended := rv.extended
+		if rv.metadata != "" && ecp {
+			extended = rv.ecp
+			if types["Extended"] {
+				res.FileLocations.Items = append(res.FileLocations.Items, fileLocation{FileDigest: digestOf(rv.metadata), URL: s.metadataURL(rv.metadata)})
+			}
+		}
+		for _, frag := range []struct{ typ, xml string }{{"Core", rv.core}, {"Extended", extended}, {"LocalizedProperties", rv.localized}} {
 			if types[frag.typ] {
 				res.Updates.Items = append(res.Updates.Items, updateData{ID: id, XML: frag.xml})
 			}
@@ -567,6 +576,12 @@ func (s *Server) getExtendedUpdateInfo(q *soapRequest, r *http.Request, c *Call)
 	}
 	res.OutOfScope = newIntList(outOfScope)
 	return extendedResponse{Result: res}, nil
+}
+
+// digestOf is the base64 SHA-1 of a content key (its uppercase hex).
+func digestOf(key string) string {
+	raw, _ := hex.DecodeString(key)
+	return base64.StdEncoding.EncodeToString(raw)
 }
 
 // GetFileLocations, [MS-WUSP] 2.2.2.2.7: URLs for SHA-1 digests (20 bytes each).

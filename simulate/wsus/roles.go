@@ -32,6 +32,11 @@ const (
 	// HostDownload serves metadata cabs and payloads over HTTP ([AC],
 	// [WSUS-CFG]).
 	HostDownload = "download.windowsupdate.com"
+	// HostMetadata serves the metadata (ECP) cabs a Windows 10+ client of
+	// fe3 fetches during the scan: the name in [AC]'s log line ("ECP:
+	// Failed to validate cab file digest downloaded from
+	// http://www.download.windowsupdate.com/msdownload/update/software/…").
+	HostMetadata = "www.download.windowsupdate.com"
 	// HostDelivery is one of the *.dl.delivery.mp.microsoft.com payload
 	// names ([W11-EP]; tlu. is covered by the wildcard, not separately
 	// verified).
@@ -73,18 +78,42 @@ func (s *Server) fileURL(r *http.Request, key string) string {
 	if s.opts.ContentBaseURL != "" || !MicrosoftHost(requestHost(r)) {
 		return s.baseURL(r) + wsusPath
 	}
-	port := ""
-	if s.opts.ContentPort != nil {
-		if p := s.opts.ContentPort(); p > 0 && p != 80 {
-			port = ":" + strconv.Itoa(p)
-		}
-	}
+	port := s.contentPort()
 	// Windows 10+ (the fe3 service) is sent to both content networks:
 	// every other file on the delivery CDN.
-	if strings.Contains(strings.ToLower(requestHost(r)), "delivery.mp.microsoft.com") && s.contentIdx[key]%2 == 1 {
+	if fe3Client(r) && s.contentIdx[key]%2 == 1 {
 		return "http://" + HostDelivery + port + "/filestreamingservice/files/" + key + ".cab"
 	}
 	return "http://" + HostDownload + port + "/c/msdownload/update/software/updt/" + key + ".cab"
+}
+
+// contentPort is ":port" for Microsoft Update content URLs when the lab's
+// port is not 80, else "".
+func (s *Server) contentPort() string {
+	if s.opts.ContentPort != nil {
+		if p := s.opts.ContentPort(); p > 0 && p != 80 {
+			return ":" + strconv.Itoa(p)
+		}
+	}
+	return ""
+}
+
+// fe3Client reports whether r came to the Windows 10+ client web service
+// (a *.delivery.mp.microsoft.com name).
+func fe3Client(r *http.Request) bool {
+	return strings.Contains(strings.ToLower(requestHost(r)), "delivery.mp.microsoft.com")
+}
+
+// externalMetadata reports whether the client that sent r gets its
+// updates' file metadata in external (ECP) cabs: a client of fe3, when no
+// ContentBaseURL pins every file to one place.
+func (s *Server) externalMetadata(r *http.Request) bool {
+	return s.opts.ContentBaseURL == "" && fe3Client(r)
+}
+
+// metadataURL is the URL of a metadata cab, on HostMetadata.
+func (s *Server) metadataURL(key string) string {
+	return "http://" + HostMetadata + s.contentPort() + "/msdownload/update/software/meta/" + key + ".cab"
 }
 
 func requestHost(r *http.Request) string {

@@ -116,9 +116,11 @@ type Server struct {
 	// contentIdx is each content file's update index, for the content
 	// host a Microsoft Update client is sent to.
 	contentIdx map[string]int
-	wuident    *blob
-	version    *blob // wusserverversion.xml
-	ident      serverIdentity
+	// metadata holds the metadata (ECP) cabs, keyed like content.
+	metadata map[string]*blob
+	wuident  *blob
+	version  *blob // wusserverversion.xml
+	ident    serverIdentity
 
 	faults atomic.Uint64 // fault ID counter
 

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -120,6 +121,32 @@ func TestJSONOutputs(t *testing.T) {
 	}
 	if status != 0 || json.Unmarshal([]byte(out), &v) != nil || len(v.Checks) != 3 || v.Mismatches != 0 || v.Checks[0].Scenario != "proxy-refused" || v.Checks[0].Got == "" {
 		t.Errorf("verify --json: %d %q", status, out)
+	}
+}
+
+// scenarios list --json names, per scenario, the codes it reproduces and
+// the final code it expects: QA labs find the 0x80072EE7 and 0x8024502D
+// scenarios there (issue 15's done-when; the golden test runs them).
+func TestScenariosListJSONCodes(t *testing.T) {
+	out, _, status := runCmd(t, "scenarios", "list", "--json")
+	var scs []struct {
+		Name   string   `json:"name"`
+		Codes  []string `json:"codes"`
+		Expect string   `json:"expect"`
+	}
+	if status != 0 || json.Unmarshal([]byte(out), &scs) != nil {
+		t.Fatalf("scenarios list --json: %d %q", status, out)
+	}
+	for _, code := range []string{"0x80072EE7", "0x8024502D", "0x8024402F", "0x80244010", "0x80190193"} {
+		var names []string
+		for _, sc := range scs {
+			if slices.Contains(sc.Codes, code) && (sc.Expect == code || code == "0x80190193") {
+				names = append(names, sc.Name)
+			}
+		}
+		if len(names) == 0 {
+			t.Errorf("no scenario lists and expects %s", code)
+		}
 	}
 }
 

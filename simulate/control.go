@@ -385,60 +385,15 @@ func (c *controlService) streamJournal(rw http.ResponseWriter, r *http.Request) 
 	stop := context.AfterFunc(c.w.ctx, cancel)
 	defer stop()
 	j := c.w.journal
-	ch := j.Subscribe(ctx, 4096)
 	rc := http.NewResponseController(rw)
 	rw.Header().Set("Content-Type", "application/x-ndjson")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(rw)
-	last := since
 	if r.URL.Query().Get("since") == "" {
-		last = j.lastSeq()
+		since = j.lastSeq()
 	}
-	send := func(e Event) bool {
-		if e.Seq <= last {
-			return true
-		}
-		if e.Seq > last+1 {
-			for _, m := range j.Events(last, func(x Event) bool { return x.Seq < e.Seq }) {
-				if keep(m) && enc.Encode(m) != nil {
-					return false
-				}
-			}
-		}
-		last = e.Seq
-		return !keep(e) || enc.Encode(e) == nil
-	}
-	for _, e := range j.Events(last, nil) {
-		if !send(e) {
-			return
-		}
-	}
-	if rc.Flush() != nil {
-		return
-	}
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				return
-			}
-			if !send(e) {
-				return
-			}
-			// Batch what is already queued into one flush.
-			for n := len(ch); n > 0; n-- {
-				if !send(<-ch) {
-					return
-				}
-			}
-			if rc.Flush() != nil {
-				return
-			}
-		case <-ctx.Done():
-			return
-		}
-	}
+	_ = j.follow(ctx, since, keep, func(e Event) error { return enc.Encode(e) }, rc.Flush, rc.Flush)
 }
 
 // slogPrintln adapts slog to promhttp's logger.

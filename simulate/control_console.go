@@ -1,7 +1,9 @@
 package simulate
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -106,9 +108,12 @@ func (c *controlService) caFile(rw http.ResponseWriter, r *http.Request) {
 	_, _ = rw.Write(ca.PEM())
 }
 
-// events streams journal events as server-sent events: those after
-// ?since (default: the last 200 kept), then new ones, of the kinds in
-// ?event (comma-separated; default every kind).
+// events streams journal events as server-sent events, each with its
+// sequence number as id: those after Last-Event-ID or ?since (default:
+// the last 200 kept), then new ones, of the kinds in ?event
+// (comma-separated; default every kind). It follows the journal as
+// /journal/stream does (Journal.follow), so a slow console misses nothing
+// the journal still holds.
 func (c *controlService) events(rw http.ResponseWriter, r *http.Request) {
 	kinds := map[string]bool{}
 	for k := range strings.SplitSeq(r.URL.Query().Get("event"), ",") {
@@ -117,55 +122,60 @@ func (c *controlService) events(rw http.ResponseWriter, r *http.Request) {
 		}
 	}
 	keep := func(e Event) bool { return len(kinds) == 0 || kinds[e.Kind] }
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stop := context.AfterFunc(c.w.ctx, cancel)
+	defer stop()
 	j := c.w.journal
-	ch := j.Subscribe(ctx, 4096)
+	since, err := sseSince(r, j, keep)
+	if err != nil {
+		writeJSON(rw, http.StatusBadRequest, apiError{Error: err.Error()})
+		return
+	}
 	rc := http.NewResponseController(rw)
 	rw.Header().Set("Content-Type", "text/event-stream")
 	rw.Header().Set("Cache-Control", "no-store")
 	rw.WriteHeader(http.StatusOK)
-	send := func(e Event) bool {
+	write := func(e Event) error {
 		b, err := json.Marshal(e)
 		if err != nil {
-			return true
+			return nil // an event that does not encode is skipped, not the stream
 		}
 		_, err = rw.Write([]byte("id: " + strconv.FormatUint(e.Seq, 10) + "\ndata: " + string(b) + "\n\n"))
-		return err == nil
+		return err
+	}
+	ready := func() error {
+		if _, err := rw.Write([]byte(": ready\n\n")); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	_ = j.follow(ctx, since, keep, write, ready, rc.Flush)
+}
+
+// sseBacklog is how many kept events a new console stream starts with.
+const sseBacklog = 200
+
+// sseSince is where an event stream starts: after the Last-Event-ID a
+// reconnecting EventSource sends, else after ?since, else so that the
+// last sseBacklog kept events come first.
+func sseSince(r *http.Request, j *Journal, keep func(Event) bool) (uint64, error) {
+	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("since")} {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("event id %q: not a sequence number", v)
+		}
+		return n, nil
 	}
 	backlog := j.Events(0, keep)
-	if len(backlog) > 200 {
-		backlog = backlog[len(backlog)-200:]
+	if len(backlog) > sseBacklog {
+		return backlog[len(backlog)-sseBacklog].Seq - 1, nil
 	}
-	var last uint64
-	for _, e := range backlog {
-		if !send(e) {
-			return
-		}
-		last = e.Seq
+	if len(backlog) > 0 {
+		return backlog[0].Seq - 1, nil
 	}
-	if last == 0 {
-		last = j.lastSeq()
-	}
-	if _, err := rw.Write([]byte(": ready\n\n")); err != nil || rc.Flush() != nil {
-		return
-	}
-	for {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				return
-			}
-			if e.Seq <= last || !keep(e) {
-				continue
-			}
-			last = e.Seq
-			if !send(e) || rc.Flush() != nil {
-				return
-			}
-		case <-ctx.Done():
-			return
-		case <-c.w.ctx.Done():
-			return
-		}
-	}
+	return j.lastSeq(), nil
 }

@@ -207,3 +207,56 @@ func TestControlRefusesAliasBomb(t *testing.T) {
 		t.Errorf("the bomb cost %d MB of allocations", alloc>>20)
 	}
 }
+
+// The console's event stream resumes where a reconnecting EventSource
+// left off (Last-Event-ID), or after ?since; a bad id is a 400.
+func TestEventsResume(t *testing.T) {
+	w, api := controlWorld(t, Options{})
+	var ids []uint64
+	for range 5 {
+		ids = append(ids, w.journal.Add(Event{Kind: EventError, Detail: "resume test"}).Seq)
+	}
+	for _, tc := range []struct {
+		name, header, query string
+		want                []uint64
+	}{
+		{"Last-Event-ID", fmt.Sprint(ids[2]), "", ids[3:]},
+		{"since", "", fmt.Sprint(ids[0]), ids[1:]},
+		{"header wins", fmt.Sprint(ids[3]), fmt.Sprint(ids[0]), ids[4:]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", api+"/events?event=error&since="+tc.query, nil)
+			if tc.header != "" {
+				req.Header.Set("Last-Event-ID", tc.header)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got []uint64
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() && sc.Text() != ": ready" {
+				var id uint64
+				if _, err := fmt.Sscanf(sc.Text(), "id: %d", &id); err == nil {
+					got = append(got, id)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("events before ready: %v, want %v", got, tc.want)
+			}
+		})
+	}
+	req, _ := http.NewRequest("GET", api+"/events", nil)
+	req.Header.Set("Last-Event-ID", "x")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad Last-Event-ID: %d", resp.StatusCode)
+	}
+}

@@ -129,20 +129,84 @@ func (j *Journal) Events(since uint64, keep func(Event) bool) []Event {
 	defer j.mu.Unlock()
 	var out []Event
 	n := j.next
-	if j.full {
-		n = len(j.ring)
-	}
 	start := 0
 	if j.full {
-		start = j.next
+		n, start = len(j.ring), j.next
 	}
-	for i := range n {
+	// Sequence numbers are consecutive: the ring holds j.seq-n+1 … j.seq,
+	// so the first event after since is found without a scan.
+	skip := 0
+	if oldest := j.seq - uint64(n) + 1; since >= oldest {
+		skip = int(min(since-oldest+1, uint64(n)))
+	}
+	for i := skip; i < n; i++ {
 		e := j.ring[(start+i)%len(j.ring)]
-		if e.Seq > since && (keep == nil || keep(e)) {
+		if keep == nil || keep(e) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// follow writes the kept events after since, calls ready, then writes
+// each new kept event as it is added, calling flush after each batch,
+// until ctx ends or a call fails. The events a slow follower's
+// subscription dropped are filled in from the ring while it still holds
+// them; older ones are lost (Dropped counts them). Both streams of the
+// control API (JSON lines and the console's server-sent events) follow the
+// journal this way, each with its own framing.
+func (j *Journal) follow(ctx context.Context, since uint64, keep func(Event) bool, write func(Event) error, ready, flush func() error) error {
+	ch := j.Subscribe(ctx, 4096) // before the backlog: nothing falls between
+	last := since
+	send := func(e Event) error {
+		if e.Seq <= last {
+			return nil
+		}
+		if e.Seq > last+1 {
+			for _, m := range j.Events(last, func(x Event) bool { return x.Seq < e.Seq }) {
+				if keep(m) {
+					if err := write(m); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		last = e.Seq
+		if !keep(e) {
+			return nil
+		}
+		return write(e)
+	}
+	for _, e := range j.Events(last, nil) {
+		if err := send(e); err != nil {
+			return err
+		}
+	}
+	if err := ready(); err != nil {
+		return err
+	}
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return ctx.Err()
+			}
+			if err := send(e); err != nil {
+				return err
+			}
+			// Batch what is already queued into one flush.
+			for n := len(ch); n > 0; n-- {
+				if err := send(<-ch); err != nil {
+					return err
+				}
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Subscribe streams events added from now on until ctx ends; buffer is the

@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -77,5 +78,97 @@ func TestJournalSubscribe(t *testing.T) {
 		case <-deadline:
 			t.Fatal("subscription not closed after cancel")
 		}
+	}
+}
+
+// Events(since) returns exactly the kept events after since, whatever
+// since is: before the oldest kept, inside, at the newest, past it; also
+// once the ring has wrapped.
+func TestJournalEventsSince(t *testing.T) {
+	for _, added := range []int{0, 3, 10, 25} {
+		j := NewJournal(10)
+		for range added {
+			j.Add(Event{Kind: EventRequest})
+		}
+		oldest := max(1, added-9)
+		for since := range added + 3 {
+			got := j.Events(uint64(since), nil)
+			first := max(since+1, oldest)
+			want := max(0, added-first+1)
+			if len(got) != want || (want > 0 && (got[0].Seq != uint64(first) || got[want-1].Seq != uint64(added))) {
+				t.Fatalf("%d added, since %d: %d events %v, want %d from seq %d", added, since, len(got), seqs(got), want, first)
+			}
+		}
+	}
+}
+
+func seqs(evs []Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// A follower too slow for its subscription's buffer still writes every
+// event in order: what the channel dropped comes from the ring.
+func TestJournalFollowFillsGaps(t *testing.T) {
+	const n = 10000 // more than the subscription's 4096
+	j := NewJournal(0)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready, release := make(chan struct{}), make(chan struct{})
+	var got []uint64
+	done := make(chan error, 1)
+	go func() {
+		done <- j.follow(ctx, 0, func(e Event) bool { return e.Kind != EventError },
+			func(e Event) error {
+				<-release // slow until every event was added
+				got = append(got, e.Seq)
+				if e.Seq > n {
+					cancel()
+				}
+				return nil
+			},
+			func() error { close(ready); return nil },
+			func() error { return nil })
+	}()
+	<-ready
+	for i := range n {
+		kind := EventRequest
+		if i%1000 == 999 {
+			kind = EventError // not kept: never written
+		}
+		j.Add(Event{Kind: kind})
+	}
+	if j.Dropped() == 0 {
+		t.Fatal("the subscription dropped nothing: the test does not test the gap")
+	}
+	close(release)
+	// The next event shows the gap; events go on until the follower has
+	// drained its channel and taken one.
+	var err error
+	for wait := time.After(10 * time.Second); ; {
+		j.Add(Event{Kind: EventRequest})
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Millisecond):
+			continue
+		case <-wait:
+			t.Fatal("the follower never wrote an event after the gap")
+		}
+		break
+	}
+	if err != context.Canceled {
+		t.Fatalf("follow returned %v", err)
+	}
+	var want []uint64
+	for s := uint64(1); s <= got[len(got)-1]; s++ {
+		if s%1000 != 0 || s > n {
+			want = append(want, s)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("wrote %d events (first %v), want %d in order", len(got), got[:min(5, len(got))], len(want))
 	}
 }

@@ -47,9 +47,11 @@ import (
 //   - plain takes every rule accept did not: phases connect, proxy and
 //     handshake act when the request arrives, before anything is
 //     answered. They count requests.
-//   - inner takes the rules at request, headers and body, and whole ones
-//     whose match needs HTTP. They count requests. Connect-level ones were
-//     asked at the CONNECT.
+//   - inner takes the rules at request, headers and body, and the
+//     connection-level ones (whole, phases connect, proxy, handshake) whose
+//     match needs HTTP (path or class, which a CONNECT does not have):
+//     those act when the request arrives, as on plain HTTP. They count
+//     requests. The other connection-level ones were asked at the CONNECT.
 //   - origin takes what plain takes but phase proxy (only the proxy has
 //     it). They count requests; phase handshake acts at the request, after
 //     the TLS handshake of the HTTPS port.
@@ -116,10 +118,12 @@ func asks(at moment, s ruleShape, m faults.Match) bool {
 		if atAccept {
 			return false
 		}
-		if s.whole {
+		if s.connLevel() {
+			// Asked at the CONNECT already, unless the match looks
+			// inside HTTP: a CONNECT has no path or class to match.
 			return m.NeedsHTTP()
 		}
-		return !s.connLevel()
+		return true
 	case momentOrigin:
 		return !atAccept && s.phase != profile.PhaseProxy
 	}

@@ -69,8 +69,9 @@ var armingTable = func() []armRow {
 		"request": "request", "headers": "request", "body": "request", "whole": "accept", "refuse": "accept"})
 	add("mitm", "host", map[string]string{"connect": "CONNECT", "proxy": "CONNECT", "handshake": "CONNECT",
 		"request": "request", "headers": "request", "body": "request", "whole": "CONNECT", "refuse": "CONNECT"})
-	add("mitm", "path", map[string]string{"connect": "never", "proxy": "never", "handshake": "never",
-		"request": "request", "headers": "request", "body": "request", "whole": "request", "refuse": "request"})
+	// A path (or class) match cannot match a CONNECT: connection-level
+	// rules with one act as the request arrives, as on plain HTTP.
+	add("mitm", "path", all("request"))
 	// The upstream ports: as plain HTTP, without the proxy phase.
 	for _, tr := range []string{"upstream-http", "upstream-https"} {
 		add(tr, "", map[string]string{"connect": "accept", "proxy": "never", "handshake": "request",

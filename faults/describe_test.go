@@ -33,7 +33,8 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 	ps, _ = Describe("tcp.bandwidth")
-	if len(ps) != 1 || ps[0].Name != "rate" || ps[0].Type != "rate" {
+	if len(ps) != 2 || ps[0].Name != "rate" || ps[0].Type != "rate" ||
+		ps[1].Name != "direction" || ps[1].Default != "down" || !slices.Equal(ps[1].Allowed, []string{"down", "up"}) {
 		t.Errorf("tcp.bandwidth: %+v", ps)
 	}
 	if _, err := Describe("tcp.rest"); err == nil {

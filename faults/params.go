@@ -79,7 +79,7 @@ func (r *ByteRate) UnmarshalText(b []byte) error {
 type PhaseBound struct {
 	// At is the phase the fault acts at (the default depends on the kind).
 	At profile.Phase `yaml:"at,omitempty" json:"at,omitempty"`
-	// AfterBytes is how many bytes reach the client before the fault acts (default 0).
+	// AfterBytes is how many bytes pass (toward the client, or with direction up toward the server) before the fault acts (default 0).
 	AfterBytes int64 `yaml:"after_bytes,omitempty" json:"after_bytes,omitempty"`
 }
 
@@ -115,6 +115,55 @@ func joinPhases(ps []profile.Phase) string {
 		s[n] = string(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// Direction is the way of the bytes a tcp.* fault acts on.
+type Direction string
+
+// The directions.
+const (
+	// Down: the bytes toward the client (answers), the default.
+	Down Direction = "down"
+	// Up: the client's bytes toward the server (requests, uploads).
+	Up Direction = "up"
+)
+
+// Directed holds the direction parameter of the tcp.* kinds that can act
+// on either way of a connection.
+type Directed struct {
+	// Direction is down (the bytes toward the client) or up (the client's bytes toward the server: on an HTTP request with a body, the body, so after_bytes counts body bytes; at then defaults to request) (default down).
+	Direction Direction `yaml:"direction,omitempty" json:"direction,omitempty"`
+}
+
+// Upstream reports whether the fault acts on the client's bytes toward the
+// server.
+func (d Directed) Upstream() bool { return d.Direction == Up }
+
+// phase is the phase a phase-bound kind acts at when at is absent: down's
+// default, or request for up (the request's bytes are what up acts on).
+func (d Directed) phase(p PhaseBound, down profile.Phase) profile.Phase {
+	if d.Upstream() {
+		return p.Phase(profile.PhaseRequest)
+	}
+	return p.Phase(down)
+}
+
+func (d Directed) validate() error {
+	if d.Direction != "" && d.Direction != Down && d.Direction != Up {
+		return fieldErr("direction", "%q is not one of %s, %s", d.Direction, Down, Up)
+	}
+	return nil
+}
+
+// upstreamer is implemented by the kinds that take a direction.
+type upstreamer interface{ Upstream() bool }
+
+// Upstream reports whether a configured fault acts on the client's bytes
+// toward the server (direction up) rather than on those toward the
+// client.
+func Upstream(f Fault) bool {
+	u, ok := f.(upstreamer)
+	return ok && u.Upstream()
 }
 
 // PhaseBinder is implemented by faults that fire at a phase; the world asks

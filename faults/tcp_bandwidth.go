@@ -1,28 +1,31 @@
 package faults
 
 import (
+	"errors"
 	"net"
 	"time"
 )
 
-// TCPBandwidth limits the rate of bytes toward the client.
+// TCPBandwidth limits the rate of bytes toward the client (with direction up, toward the server).
 type TCPBandwidth struct {
 	// Rate such as "64KiB/s".
-	Rate ByteRate `yaml:"rate" json:"rate"`
+	Rate     ByteRate `yaml:"rate" json:"rate"`
+	Directed `yaml:",inline"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.bandwidth", Summary: "limits the rate of bytes toward the client", New: func() Fault { return new(TCPBandwidth) }, Arm: ArmWhole})
+	Register(Info{Kind: "tcp.bandwidth", Summary: "limits the rate of bytes toward the client (or with direction up the server)", New: func() Fault { return new(TCPBandwidth) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPBandwidth)(nil)
 
 // Validate checks the parameters.
 func (f *TCPBandwidth) Validate() error {
+	var errs []error
 	if f.Rate <= 0 {
-		return fieldErr("rate", "must be a positive rate such as 64KiB/s")
+		errs = append(errs, fieldErr("rate", "must be a positive rate such as 64KiB/s"))
 	}
-	return nil
+	return errors.Join(append(errs, f.Directed.validate())...)
 }
 
 // WrapConn paces writes to Rate: bytes go out in slices of about 20 ms

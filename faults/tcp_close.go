@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"errors"
 	"net"
 
 	"github.com/wufault/wufault/client/profile"
@@ -9,22 +10,24 @@ import (
 // TCPClose closes the connection cleanly (FIN) at a phase, after N bytes.
 type TCPClose struct {
 	PhaseBound `yaml:",inline"`
+	Directed   `yaml:",inline"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.close", Summary: "closes the connection cleanly (FIN) at a phase, after N bytes", New: func() Fault { return new(TCPClose) }})
+	Register(Info{Kind: "tcp.close", Summary: "closes the connection cleanly (FIN) at a phase, after N bytes toward the client (or with direction up: the server reads the end of the request stream)", New: func() Fault { return new(TCPClose) }})
 }
 
 var _ ConnHook = (*TCPClose)(nil)
 
 // Validate checks the parameters.
 func (f *TCPClose) Validate() error {
-	return f.PhaseBound.validate(connPhases...)
+	return errors.Join(f.PhaseBound.validate(connPhases...), f.Directed.validate())
 }
 
-// BoundPhase implements PhaseBinder; the default phase is headers.
+// BoundPhase implements PhaseBinder; the default phase is headers (request
+// with direction up).
 func (f *TCPClose) BoundPhase() (profile.Phase, int64) {
-	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+	return f.Directed.phase(f.PhaseBound, profile.PhaseHeaders), f.AfterBytes
 }
 
 // WrapConn lets AfterBytes bytes reach the client and then shuts the write

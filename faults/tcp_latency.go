@@ -10,16 +10,17 @@ import (
 	"github.com/wufault/wufault/client/profile"
 )
 
-// TCPLatency delays every write toward the client by latency ± jitter.
+// TCPLatency delays every write toward the client (with direction up, toward the server) by latency ± jitter.
 type TCPLatency struct {
-	// Latency is the delay added to every write toward the client.
+	// Latency is the delay added to every write.
 	Latency profile.Duration `yaml:"latency" json:"latency"`
 	// Jitter is the most a delay varies by, either way (default 0).
-	Jitter profile.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	Jitter   profile.Duration `yaml:"jitter,omitempty" json:"jitter,omitempty"`
+	Directed `yaml:",inline"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.latency", Summary: "delays every write toward the client by latency ± jitter", New: func() Fault { return new(TCPLatency) }, Arm: ArmWhole})
+	Register(Info{Kind: "tcp.latency", Summary: "delays every write toward the client (or with direction up the server) by latency ± jitter", New: func() Fault { return new(TCPLatency) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPLatency)(nil)
@@ -33,7 +34,7 @@ func (f *TCPLatency) Validate() error {
 	if f.Jitter < 0 || f.Jitter > f.Latency {
 		errs = append(errs, fieldErr("jitter", "must be between 0 and latency (%s), got %s", f.Latency, f.Jitter))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, f.Directed.validate())...)
 }
 
 // latencyWindow bounds the bytes a delay line holds, like a TCP window: a

@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"errors"
 	"net"
 
 	"github.com/wufault/wufault/client/profile"
@@ -9,22 +10,24 @@ import (
 // TCPReset resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes.
 type TCPReset struct {
 	PhaseBound `yaml:",inline"`
+	Directed   `yaml:",inline"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.reset", Summary: "resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes", New: func() Fault { return new(TCPReset) }})
+	Register(Info{Kind: "tcp.reset", Summary: "resets the connection (TCP RST via SO_LINGER 0) at a phase, after N bytes toward the client (or with direction up the server)", New: func() Fault { return new(TCPReset) }})
 }
 
 var _ ConnHook = (*TCPReset)(nil)
 
 // Validate checks the parameters.
 func (f *TCPReset) Validate() error {
-	return f.PhaseBound.validate(connPhases...)
+	return errors.Join(f.PhaseBound.validate(connPhases...), f.Directed.validate())
 }
 
-// BoundPhase implements PhaseBinder; the default phase is headers.
+// BoundPhase implements PhaseBinder; the default phase is headers (request
+// with direction up).
 func (f *TCPReset) BoundPhase() (profile.Phase, int64) {
-	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+	return f.Directed.phase(f.PhaseBound, profile.PhaseHeaders), f.AfterBytes
 }
 
 // WrapConn lets AfterBytes bytes reach the client, waits until they have

@@ -7,16 +7,17 @@ import (
 	"github.com/wufault/wufault/client/profile"
 )
 
-// TCPSlice splits writes toward the client into small segments with a delay between them.
+// TCPSlice splits writes toward the client (with direction up, toward the server) into small segments with a delay between them.
 type TCPSlice struct {
 	// Size is the number of bytes per segment (default 1).
 	Size int `yaml:"size,omitempty" json:"size,omitempty"`
 	// Delay between segments.
-	Delay profile.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Delay    profile.Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	Directed `yaml:",inline"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.slice", Summary: "splits writes toward the client into small segments with a delay between them", New: func() Fault { return new(TCPSlice) }, Arm: ArmWhole})
+	Register(Info{Kind: "tcp.slice", Summary: "splits writes toward the client (or with direction up the server) into small segments with a delay between them", New: func() Fault { return new(TCPSlice) }, Arm: ArmWhole})
 }
 
 var _ ConnHook = (*TCPSlice)(nil)
@@ -30,7 +31,7 @@ func (f *TCPSlice) Validate() error {
 	if f.Delay < 0 {
 		errs = append(errs, fieldErr("delay", "must not be negative, got %s", f.Delay))
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, f.Directed.validate())...)
 }
 
 // WrapConn writes every Size bytes as its own write (a segment of its own,

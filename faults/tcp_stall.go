@@ -8,16 +8,17 @@ import (
 	"github.com/wufault/wufault/client/profile"
 )
 
-// TCPStall stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded).
+// TCPStall stops the bytes toward the client (with direction up, toward the server) at a phase, after N bytes, for duration (absent: until the client gives up, bounded).
 type TCPStall struct {
 	PhaseBound `yaml:",inline"`
+	Directed   `yaml:",inline"`
 	// Duration is how long the connection stays silent; zero holds it until
 	// the client gives up or the world's maximum stall ends it.
 	Duration profile.Duration `yaml:"duration,omitempty" json:"duration,omitempty"`
 }
 
 func init() {
-	Register(Info{Kind: "tcp.stall", Summary: "stops sending at a phase, after N bytes, for duration (absent: until the client gives up, bounded)", New: func() Fault { return new(TCPStall) },
+	Register(Info{Kind: "tcp.stall", Summary: "stops the bytes toward the client (or with direction up the server) at a phase, after N bytes, for duration (absent: until the client gives up, bounded)", New: func() Fault { return new(TCPStall) },
 		Unbounded: func(f Fault, max time.Duration) bool {
 			d := f.(*TCPStall).Duration.D()
 			return d == 0 || d > max
@@ -35,12 +36,13 @@ func (f *TCPStall) Validate() error {
 	if f.Duration < 0 {
 		errs = append(errs, fieldErr("duration", "must not be negative, got %s", f.Duration))
 	}
-	return errors.Join(append(errs, f.PhaseBound.validate(connPhases...))...)
+	return errors.Join(append(errs, f.PhaseBound.validate(connPhases...), f.Directed.validate())...)
 }
 
-// BoundPhase implements PhaseBinder; the default phase is headers.
+// BoundPhase implements PhaseBinder; the default phase is headers (request
+// with direction up).
 func (f *TCPStall) BoundPhase() (profile.Phase, int64) {
-	return f.Phase(profile.PhaseHeaders), f.AfterBytes
+	return f.Directed.phase(f.PhaseBound, profile.PhaseHeaders), f.AfterBytes
 }
 
 // WrapConn lets AfterBytes bytes through and then holds every write: for

@@ -118,6 +118,7 @@ func TestLoadRejects(t *testing.T) {
 		"bool as string": {"name: a\nprofile: {generation: true}\n", `x.yaml:2: profile.generation: want a string, got true`},
 		"unknown code":   {"name: a\nexpect: {code: 0x80071234}\n", "x.yaml:2: expect.code: 0x80071234 is not in the code catalog"},
 		"bad hex code":   {"name: a\nexpect: {code: 0xZZ}\n", "x.yaml:2: expect.code: "},
+		"bad direction":  {"name: a\nfaults:\n  - kind: tcp.reset\n    direction: sideways\n", `x.yaml:4: faults[0] (tcp.reset): direction: "sideways" is not one of down, up`},
 		"bad rate":       {"name: a\nfaults: [{kind: tcp.bandwidth, rate: fast}]\n", `x.yaml:2: faults[0] (tcp.bandwidth).rate: "fast" is not a rate`},
 		"bad when type":  {"name: a\nfaults: [{kind: dns.drop, when: {first: many}}]\n", `x.yaml:2: faults[0] (dns.drop): when.first: want an integer, got "many"`},
 		"list as scalar": {"name: a\nfaults: {kind: dns.drop}\n", "x.yaml:2: faults: want a list, got a mapping"},

@@ -41,8 +41,8 @@ import (
 //     first byte the origin sends.
 //   - tunnel takes the rules at request, headers and body (their phase
 //     cannot be located inside TLS without the MITM: they count bytes from
-//     the first byte the origin sends, where they are armed). They count
-//     CONNECTs. A rule whose match needs HTTP (path, method or class)
+//     the first byte the origin sends, where they are armed; with
+//     direction up, from the tunnel's first byte). They count CONNECTs. A rule whose match needs HTTP (path, method or class)
 //     makes the proxy intercept the tunnel instead (interceptWanted).
 //   - plain takes every rule accept did not: phases connect, proxy and
 //     handshake act when the request arrives, before anything is
@@ -163,10 +163,40 @@ func splitHandshake(rules []armed) (now, handshake []armed) {
 	return now, handshake
 }
 
+// upRules reports whether some of rules act on the client's bytes
+// (direction up).
+func upRules(rules []armed) bool {
+	for _, a := range rules {
+		if faults.Upstream(a.rule.Fault) {
+			return true
+		}
+	}
+	return false
+}
+
+// armTunnelUp arms the rules of an opaque tunnel that act on the client's
+// bytes (direction up) before the tunnel copies its first byte, so they
+// count the tunnel's bytes from the start, and returns the others, which
+// wait for the origin's first byte.
+func (w *World) armTunnelUp(fc *faultConn, ev event, pending []armed) []armed {
+	var rest []armed
+	for _, a := range pending {
+		if faults.Upstream(a.rule.Fault) {
+			w.arm(fc, ev, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	return rest
+}
+
 // phased sorts a request's selected rules by when they act: now (before
-// anything is answered), at the headers, at the first body byte.
+// anything is answered), at the headers, at the first body byte. up is
+// the request body's up path, when a rule with direction up was selected
+// and the request has a body.
 type phased struct {
 	now, headers, body []armed
+	up                 *upBody
 }
 
 func splitPhases(rules []armed) phased {
@@ -207,18 +237,32 @@ func (w *World) armConnect(fc *faultConn, act *Active, ev event) (handshake []ar
 // the previous request's are dropped, the ones that act now are armed,
 // and those waiting for the headers or the body are returned for the
 // phaseWriter. ok is false when a rule ended the connection.
-func (w *World) armRequest(fc *faultConn, act *Active, ev event, at moment) (rules phased, ok bool) {
+//
+// Rules with direction up act on the request body (*body, which they wrap:
+// after_bytes counts body bytes); on a request without one, on the
+// socket (the bytes the client sends after the request head).
+func (w *World) armRequest(fc *faultConn, act *Active, ev event, at moment, body *io.ReadCloser) (rules phased, ok bool) {
 	fc.resetPath()
-	rules = splitPhases(selectAt(act, at, ev.target))
+	fc.reqUp.Store(nil)
+	sel := selectAt(act, at, ev.target)
+	rules = splitPhases(sel)
+	if upRules(sel) && *body != nil && *body != http.NoBody {
+		rules.up = newUpBody(fc, *body)
+		fc.reqUp.Store(rules.up)
+		*body = rules.up
+	}
 	for _, a := range rules.now {
-		w.arm(fc, ev, a)
+		w.armOn(fc, rules.up, ev, a)
 	}
 	return rules, !fc.ended()
 }
 
-// arm puts a rule's hook on fc's write path and journals it; the hook's
-// notifications become "fault" events.
-func (w *World) arm(fc *faultConn, ev event, a armed) {
+// arm puts a rule's hook on fc's write path (or, direction up, its read
+// path) and journals it; the hook's notifications become "fault" events.
+func (w *World) arm(fc *faultConn, ev event, a armed) { w.armOn(fc, nil, ev, a) }
+
+// armOn is arm with the request body's up path, if any, for up rules.
+func (w *World) armOn(fc *faultConn, body *upBody, ev event, a armed) {
 	h, ok := a.rule.Fault.(faults.ConnHook)
 	if !ok {
 		return
@@ -230,9 +274,15 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 			phase = profile.PhaseRequest
 		}
 	}
+	up := faults.Upstream(a.rule.Fault)
 	detail := "armed"
 	if a.shape.phase != "" {
 		detail = "armed at " + string(a.shape.phase) + " after " + strconv.FormatInt(a.shape.after, 10) + " bytes"
+	}
+	bytes := &fc.out
+	if up {
+		detail += " up (the client's bytes toward the server)"
+		bytes = &fc.in
 	}
 	w.metrics.fired.WithLabelValues(a.rule.Kind).Inc()
 	e := ev.entry(EventArmed)
@@ -247,8 +297,16 @@ func (w *World) arm(fc *faultConn, ev event, a armed) {
 	notify := func(d string) {
 		w.metrics.acted.WithLabelValues(a.rule.Kind).Inc()
 		e := ev.entry(EventFault)
-		e.Phase, e.Fault, e.Rule, e.Bytes, e.Detail = phase, a.rule.Kind, a.rule.Index+1, fc.out.Load(), d
+		e.Phase, e.Fault, e.Rule, e.Bytes, e.Detail = phase, a.rule.Kind, a.rule.Index+1, bytes.Load(), d
 		w.journal.Add(e)
+	}
+	switch {
+	case up && body != nil:
+		body.arm(h, notify)
+		return
+	case up:
+		fc.armUp(h, notify)
+		return
 	}
 	fc.arm(h, notify)
 }
@@ -277,7 +335,7 @@ func (p *phaseWriter) armHeaders() {
 	}
 	p.armedH = true
 	for _, a := range p.rules.headers {
-		p.w.arm(p.fc, p.ev, a)
+		p.w.armOn(p.fc, p.rules.up, p.ev, a)
 	}
 }
 
@@ -300,7 +358,7 @@ func (p *phaseWriter) Write(b []byte) (int, error) {
 		if len(p.rules.body) > 0 {
 			_ = http.NewResponseController(p.ResponseWriter).Flush()
 			for _, a := range p.rules.body {
-				p.w.arm(p.fc, p.ev, a)
+				p.w.armOn(p.fc, p.rules.up, p.ev, a)
 			}
 		}
 	}

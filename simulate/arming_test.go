@@ -18,7 +18,6 @@ import (
 
 // armTransport is one way a client meets the world's tcp.* rules.
 type armTransport struct {
-	name    string
 	service string   // the journal's service of the client's connections
 	moments []moment // the events it asks rules at, in order
 	host    string   // what a row's host match names
@@ -34,7 +33,7 @@ type armTransport struct {
 // (the rule never arms on this transport).
 type armRow struct {
 	transport string
-	phase     string // connect … body; "whole" (tcp.latency) and "refuse" (tcp.refuse) act on the whole connection
+	phase     string // connect … body; "whole" (tcp.latency) and "refuse" (tcp.refuse) act on the whole connection; "request/up" is request with direction up
 	match     string // "", "host", "path"
 	counts    string
 }
@@ -46,6 +45,9 @@ var armingTable = func() []armRow {
 		for _, ph := range []string{"connect", "proxy", "handshake", "request", "headers", "body", "whole", "refuse"} {
 			rows = append(rows, armRow{transport, ph, match, counts[ph]})
 		}
+		// The direction does not move the moment: a rule at request with
+		// direction up counts what one toward the client counts.
+		rows = append(rows, armRow{transport, "request/up", match, counts["request"]})
 	}
 	all := func(c string) map[string]string {
 		return map[string]string{"connect": c, "proxy": c, "handshake": c, "request": c, "headers": c, "body": c, "whole": c, "refuse": c}
@@ -164,7 +166,8 @@ func armSpec(t *testing.T, phase string, m faults.Match) faults.Spec {
 		return spec("tcp.refuse", &faults.TCPRefuse{}, m, when)
 	}
 	f := &faults.TCPStall{Duration: profile.Duration(time.Millisecond)}
-	f.At = profile.Phase(phase)
+	p, dir, _ := strings.Cut(phase, "/")
+	f.At, f.Direction = profile.Phase(p), faults.Direction(dir)
 	return spec("tcp.stall", f, m, when)
 }
 

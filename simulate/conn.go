@@ -35,6 +35,13 @@ type faultConn struct {
 	base atomic.Pointer[connPath] // nil: the bare socket
 	top  atomic.Pointer[connPath] // nil: the bare socket
 
+	// The up path (conn_up.go): the client's bytes toward the server
+	// through the rules armed with direction up.
+	up            atomic.Pointer[upSink]   // nil until an up rule is armed
+	upBase, upTop atomic.Pointer[connPath] // as base and top; nil: no up rule
+	readDeadline  atomic.Int64             // the last read deadline (UnixNano, 0: none)
+	reqUp         atomic.Pointer[upBody]   // the request body's up path (the request in flight)
+
 	out, in    atomic.Int64 // bytes toward / from the client
 	stalling   atomic.Bool  // a stall is armed: the client's EOF means it gave up
 	ownFIN     atomic.Bool  // the proxy itself is half-closing (the origin ended): not a fault's FIN
@@ -52,8 +59,16 @@ func newFaultConn(raw net.Conn, id, seed uint64, client string, onClose func(*fa
 	return fc
 }
 
-// Read reads from the socket.
+// Read reads from the socket, or through the up path once a rule with
+// direction up was armed.
 func (c *faultConn) Read(p []byte) (int, error) {
+	if s := c.up.Load(); s != nil {
+		var top net.Conn
+		if t := c.upTop.Load(); t != nil {
+			top = t.c
+		}
+		return s.read(p, top)
+	}
 	n, err := c.raw.Read(p)
 	c.in.Add(int64(n))
 	return n, err
@@ -114,14 +129,43 @@ func (c *faultConn) arm(h faults.ConnHook, notify faults.Notify) {
 	c.top.Store(&connPath{c: h.WrapConn(c.current(), notify)})
 }
 
-// promote makes the current path the connection's base: later requests
-// start from it.
-func (c *faultConn) promote() { c.base.Store(c.top.Load()) }
+// armUp wraps the up path with hook: from now on the client's bytes reach
+// the world's reads through it.
+func (c *faultConn) armUp(h faults.ConnHook, notify faults.Notify) {
+	s := c.up.Load()
+	if s == nil {
+		s = newUpSink(c, c.raw, &c.in)
+		if d := c.readDeadline.Load(); d != 0 {
+			s.deadline = time.Unix(0, d)
+		}
+		if !c.up.CompareAndSwap(nil, s) {
+			s = c.up.Load()
+		}
+	}
+	var below net.Conn = s
+	if t := c.upTop.Load(); t != nil {
+		below = t.c
+	}
+	c.upTop.Store(&connPath{c: h.WrapConn(below, notify)})
+}
+
+// promote makes the current paths the connection's base: later requests
+// start from them.
+func (c *faultConn) promote() {
+	c.base.Store(c.top.Load())
+	c.upBase.Store(c.upTop.Load())
+}
 
 // resetPath drops the previous request's rules: it waits for bytes a
 // wrapper still holds, then points the path back at the base.
 func (c *faultConn) resetPath() {
 	t, b := c.top.Load(), c.base.Load()
+	if ut, ub := c.upTop.Load(), c.upBase.Load(); ut != ub {
+		if d, ok := ut.c.(faults.Drainer); ok {
+			_ = d.Drain()
+		}
+		c.upTop.Store(ub)
+	}
 	if t == b {
 		return
 	}
@@ -180,6 +224,20 @@ func (c *faultConn) Close() error {
 		}
 		if b := c.base.Load(); b != nil {
 			_ = b.c.Close()
+		}
+		for _, p := range []*connPath{c.upTop.Load(), c.upBase.Load()} {
+			if p != nil {
+				_ = p.c.Close() // ends a push waiting in a hook
+			}
+		}
+		if s := c.up.Load(); s != nil {
+			_ = s.Close()
+		}
+		if b := c.reqUp.Load(); b != nil {
+			_ = b.sink.Close()
+			if t := b.top.Load(); t != nil {
+				_ = t.c.Close()
+			}
 		}
 		if e := c.sock.Close(); err == nil {
 			err = e
@@ -288,10 +346,30 @@ func (c *faultConn) LocalAddr() net.Addr { return c.raw.LocalAddr() }
 func (c *faultConn) RemoteAddr() net.Addr { return c.raw.RemoteAddr() }
 
 // SetDeadline sets the socket's deadlines.
-func (c *faultConn) SetDeadline(t time.Time) error { return c.raw.SetDeadline(t) }
+func (c *faultConn) SetDeadline(t time.Time) error {
+	c.noteReadDeadline(t)
+	return c.raw.SetDeadline(t)
+}
 
-// SetReadDeadline sets the socket's read deadline.
-func (c *faultConn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+// SetReadDeadline sets the socket's read deadline (and the up path's).
+func (c *faultConn) SetReadDeadline(t time.Time) error {
+	c.noteReadDeadline(t)
+	return c.raw.SetReadDeadline(t)
+}
+
+func (c *faultConn) noteReadDeadline(t time.Time) {
+	var d int64
+	if !t.IsZero() {
+		d = t.UnixNano()
+	}
+	c.readDeadline.Store(d)
+	if s := c.up.Load(); s != nil {
+		s.setDeadline(t)
+	}
+	if b := c.reqUp.Load(); b != nil {
+		b.sink.setDeadline(t)
+	}
+}
 
 // SetWriteDeadline sets the socket's write deadline.
 func (c *faultConn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }

@@ -359,7 +359,11 @@ func (p *proxyService) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if tun != nil {
 		at = momentInner
 	}
-	rules, ok := w.armRequest(fc, act, ev, at)
+	slot := &r.Body
+	if body != nil {
+		slot = &body.ReadCloser
+	}
+	rules, ok := w.armRequest(fc, act, ev, at, slot)
 	if !ok {
 		return
 	}

@@ -77,7 +77,7 @@ func (p *proxyService) serveConnect(rw http.ResponseWriter, r *http.Request, fc 
 			return
 		}
 	}
-	pending := append(handshake, selectAt(act, momentTunnel, ev.target)...)
+	pending := w.armTunnelUp(fc, ev, append(handshake, selectAt(act, momentTunnel, ev.target)...))
 	p.pipe(fc, br, up, pending, ev, st)
 }
 
@@ -462,7 +462,8 @@ func (p *proxyService) idleCopy(dst io.Writer, src net.Conn, first func(), idle 
 }
 
 // copyToUpstream sends the client's bytes to the origin: what the CONNECT
-// reader had buffered, then the socket.
+// reader had buffered, then the socket; through the connection's up path
+// when a rule with direction up is armed.
 func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte, iw *idleWatch) (int64, error) {
 	var total int64
 	if len(pre) > 0 {
@@ -471,6 +472,10 @@ func (p *proxyService) copyToUpstream(up net.Conn, fc *faultConn, pre []byte, iw
 		if err != nil {
 			return total, err
 		}
+	}
+	if fc.up.Load() != nil {
+		n, err := p.idleCopy(up, fc, func() {}, iw.side(&iw.up)) // fc counts what it reads
+		return total + n, err
 	}
 	n, err := p.idleCopy(up, fc.raw, func() {}, iw.side(&iw.up))
 	fc.in.Add(n)

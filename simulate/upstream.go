@@ -149,7 +149,7 @@ func (w *World) faultChain(svc string, next http.Handler) http.Handler {
 		stop := fc.endStallWhenDone(r.Context())
 		defer stop()
 
-		rules, ok := w.armRequest(fc, act, ev, momentOrigin)
+		rules, ok := w.armRequest(fc, act, ev, momentOrigin, &r.Body)
 		if !ok {
 			return
 		}

@@ -17,7 +17,7 @@ func TestFaultsShow(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, errs)
 	}
-	for _, w := range []string{`(?m)^after_bytes\s+integer\s+0\s+-\s+AfterBytes is`, `(?m)^at\s+phase\s+headers\s+connect, proxy, handshake, request, headers, body\s`, "example: the catalog scenario connection-aborted-scan", "kind: tcp.reset"} {
+	for _, w := range []string{`(?m)^after_bytes\s+integer\s+0\s+-\s+AfterBytes is`, `(?m)^at\s+phase\s+headers\s+connect, proxy, handshake, request, headers, body\s`, `(?m)^direction\s+string\s+down\s+down, up\s`, "example: the catalog scenario connection-aborted-scan", "kind: tcp.reset"} {
 		if !regexp.MustCompile(w).MatchString(out) {
 			t.Errorf("faults show tcp.reset lacks %q:\n%s", w, out)
 		}
@@ -37,7 +37,7 @@ func TestFaultsShow(t *testing.T) {
 		t.Errorf("unknown kind: %d %q", status, errs)
 	}
 	out, _, _ = runCmd(t, "faults", "list")
-	if !strings.Contains(out, "PARAMETERS") || !regexp.MustCompile(`tcp\.reset\s+at, after_bytes\s`).MatchString(out) {
+	if !strings.Contains(out, "PARAMETERS") || !regexp.MustCompile(`tcp\.reset\s+at, after_bytes, direction\s`).MatchString(out) {
 		t.Errorf("faults list shows no parameters:\n%s", out)
 	}
 }

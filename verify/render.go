@@ -219,6 +219,7 @@ func firstKind(r Result) string {
 		return "none"
 	}
 	k, _, _ := strings.Cut(r.Faults[0], "@")
+	k, _, _ = strings.Cut(k, "/")
 	return k
 }
 

@@ -192,8 +192,9 @@ func session(ctx context.Context, sc *scenarios.Scenario, o Options) (*lab, *cli
 	return l, m, res, nil
 }
 
-// FaultLabels describes a scenario's faults for tables: kind, and the
-// phase for phase-bound kinds ("tcp.reset@body").
+// FaultLabels describes a scenario's faults for tables: kind, the phase
+// for phase-bound kinds ("tcp.reset@body") and /up for those acting on the
+// client's bytes toward the server ("tcp.reset@request/up").
 func FaultLabels(sc *scenarios.Scenario) []string {
 	out := make([]string, 0, len(sc.Faults))
 	for _, sp := range sc.Faults {
@@ -201,6 +202,9 @@ func FaultLabels(sc *scenarios.Scenario) []string {
 		if pb, ok := sp.Fault.(faults.PhaseBinder); ok {
 			p, _ := pb.BoundPhase()
 			label += "@" + string(p)
+		}
+		if faults.Upstream(sp.Fault) {
+			label += "/up"
 		}
 		out = append(out, label)
 	}

@@ -176,6 +176,40 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// faultsMarkdownDirection is docs/faults.md's section on the direction of
+// the tcp.* kinds and on when they arm (~ stands for a backquote).
+const faultsMarkdownDirection = `
+## Direction of the tcp.* kinds
+
+~tcp.reset~, ~tcp.close~, ~tcp.stall~, ~tcp.latency~, ~tcp.bandwidth~ and ~tcp.slice~ take ~direction~:
+
+- ~down~ (the default): the bytes toward the client, the answers.
+- ~up~: the client's bytes toward the server. During an HTTP request with a body (plain,
+  inside an intercepted tunnel, on the upstream ports) the rule acts on the body, so
+  ~after_bytes~ counts body bytes, and ~at~ defaults to ~request~. In an opaque CONNECT
+  tunnel, and for rules armed at accept or at the CONNECT, it acts on the client's socket
+  bytes from the moment it is armed. A reset up reaches a client that is still sending as a
+  failure while sending (curl exit 55; WinHTTP 12030, 0x80072EFE [L-WINHTTPERR]) and the
+  server gets only the bytes before it; a close up ends the request stream the server reads
+  (an HTTP request is then broken: the proxy answers 400); a stall, latency, bandwidth or
+  slice up holds, delays, paces or splits what the server reads (latency up delays each read
+  of the client's bytes in turn). Catalog scenario: connection-reset-upload-scan.
+
+## When a tcp.* rule arms
+
+Which event counts for ~when~ (so what ~first: N~ counts) depends on the transport and the
+phase; simulate/arming.go decides it and its test, TestArmingTable, is the table:
+
+- at accept (counts connections): rules with an empty ~match~ that act on the whole
+  connection (~tcp.refuse~, ~tcp.latency~, ~tcp.bandwidth~, ~tcp.slice~) or at ~connect~;
+- at a CONNECT (counts CONNECTs): the other connection-level rules (whole, ~connect~,
+  ~proxy~, ~handshake~), and in an opaque tunnel the ~request~, ~headers~ and ~body~ rules
+  too (armed at the origin's first byte; with direction up at the tunnel's first byte);
+- per request (counts requests): everything else on plain HTTP and on the upstream ports
+  (which have no ~proxy~ phase), and inside an intercepted tunnel the ~request~, ~headers~ and
+  ~body~ rules and the connection-level ones whose match needs HTTP (path or class).
+`
+
 // writeFaultsMarkdown writes the kinds table of docs/faults.md.
 func writeFaultsMarkdown(w io.Writer, rows []faultRow) error {
 	var b strings.Builder
@@ -192,6 +226,7 @@ func writeFaultsMarkdown(w io.Writer, rows []faultRow) error {
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", r.Layer, r.Kind, dash(strings.Join(ps, ", ")), strings.ReplaceAll(r.Summary, "|", `\|`), dash(r.Example))
 	}
+	b.WriteString(strings.ReplaceAll(faultsMarkdownDirection, "~", "`"))
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -163,6 +163,9 @@ func TestLabMetadataCab(t *testing.T) {
 		{"truncated", "- {kind: http.truncate, match: {host: www.download.windowsupdate.com}, after_bytes: 100, length: match}", "ecp-cab", "", 200},
 		{"404", "- {kind: http.status, match: {host: www.download.windowsupdate.com}, status: 404}", "ecp-cab", "", 404},
 		{"reset", "- {kind: tcp.reset, match: {host: www.download.windowsupdate.com}, at: headers}", "reset > ecp-fetch", "12030", 0},
+		// The world counts the lab's metadata cabs in the scan class, as
+		// the client does: a scan-class fault on /msdownload/ meets them.
+		{"scan class", "- {kind: http.status, match: {class: scan, path: /msdownload/*}, status: 503}", "ecp-cab", "", 503},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			w.Activate("metadata cab "+c.name, 1, loadFaults(t, c.faults))

@@ -62,6 +62,11 @@ func Join[T ~string](xs []T) string {
 	return strings.Join(s, ", ")
 }
 
+// MetadataPath is the path under which the lab's emulator serves
+// metadata (ECP) cabs (its own shape; [AC]'s real ones sit beside
+// payloads under /msdownload/update/software/).
+const MetadataPath = "/msdownload/update/software/meta/"
+
 // ClassOf derives the class of a request from its URL path and host name,
 // the way reference/wu-codes.md sections 6.1 and 6.2 lay out the
 // endpoints (paths compare without case, as IIS does). Either may be
@@ -76,7 +81,10 @@ func Join[T ~string](xs []T) string {
 //   - redirector: wuredir.cab, /SLS/, the sls and slscr hosts
 //   - scan: .asmx and the ClientWebService, SimpleAuthWebService and
 //     ReportingWebService paths, with or without a trailing slash; the
-//     fe2/fe3 and update.microsoft.com hosts
+//     lab's metadata (ECP) cabs under /msdownload/update/software/meta/,
+//     which the client fetches during the scan (real metadata cabs share
+//     the payloads' paths [AC], so on a real network they count as
+//     download); the fe2/fe3 and update.microsoft.com hosts
 //   - download: /Content/, /msdownload/, /filestreamingservice/, payload
 //     extensions and any other path but "/"; the download and dl.delivery
 //     hosts
@@ -91,7 +99,7 @@ func ClassOf(host, path string) Class {
 		return ClassSelfUpdate
 	case strings.Contains(p, "wuredir.cab") || strings.HasPrefix(p, "/sls/") || strings.HasPrefix(h, "sls.") || strings.HasPrefix(h, "slscr."):
 		return ClassRedirector
-	case strings.Contains(p, ".asmx") || strings.Contains(p, "clientwebservice") || strings.Contains(p, "simpleauthwebservice") || strings.Contains(p, "reportingwebservice"):
+	case strings.Contains(p, ".asmx") || strings.Contains(p, MetadataPath) || strings.Contains(p, "clientwebservice") || strings.Contains(p, "simpleauthwebservice") || strings.Contains(p, "reportingwebservice"):
 		return ClassScan
 	case strings.HasPrefix(p, "/content/") || strings.Contains(p, "/msdownload/") || strings.Contains(p, "/filestreamingservice/") ||
 		strings.HasSuffix(p, ".cab") || strings.HasSuffix(p, ".psf") || strings.HasSuffix(p, ".esd") || strings.HasSuffix(p, ".exe") || strings.HasSuffix(p, ".msu"):

@@ -29,6 +29,8 @@ func TestClassOf(t *testing.T) {
 		{"", "/SLS/{9482F4B4-E343-43B6-B170-9A65BC822C77}/x64/10", ClassRedirector},
 		{"", "/Content/B6/A2E8C22844A4E6926F9C841B0D5AEEC8400811B6.psf", ClassDownload},
 		{"", "/msdownload/update/software/x.cab", ClassDownload},
+		{"www.download.windowsupdate.com", "/msdownload/update/software/meta/0123456789ABCDEF0123456789ABCDEF01234567.cab", ClassScan},
+		{"", "/msdownload/update/software/Meta/x.cab", ClassScan},
 		{"", "/filestreamingservice/files/abc", ClassDownload},
 		{"", "/somewhere/else.txt", ClassDownload},
 		// decided (see above)

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/wufault/wufault/client/profile"
 )
 
 // Microsoft Update serves each role from its own names (reference
@@ -113,7 +115,7 @@ func (s *Server) externalMetadata(r *http.Request) bool {
 
 // metadataURL is the URL of a metadata cab, on HostMetadata.
 func (s *Server) metadataURL(key string) string {
-	return "http://" + HostMetadata + s.contentPort() + "/msdownload/update/software/meta/" + key + ".cab"
+	return "http://" + HostMetadata + s.contentPort() + profile.MetadataPath + key + ".cab"
 }
 
 func requestHost(r *http.Request) string {

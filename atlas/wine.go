@@ -29,6 +29,10 @@ const (
 	WineDeviation = "deviation"
 	// WineDisagree: they differ, and no known deviation explains it.
 	WineDisagree = "disagree"
+	// WineUncompared: the emulated session failed on an earlier class
+	// above WinHTTP (no WinHTTP error, no status) and never made the
+	// request Wine made: Wine's outcome is shown, not judged.
+	WineUncompared = "not-compared"
 	// WineNotRun: the cell cannot be reproduced through Wine (Note says why).
 	WineNotRun = "not-run"
 	// WineError: the agent did not run or answer.
@@ -149,6 +153,10 @@ func judgeWine(c Cell, w *WineCell) {
 	emuErr, emuStatus := 0, 0
 	if c.Status == StatusFailed || c.Status == StatusElsewhere {
 		emuErr, emuStatus = c.WinHTTP, c.HTTPStatus
+	}
+	if c.Status == StatusElsewhere && emuErr == 0 && emuStatus == 0 {
+		w.Verdict = WineUncompared
+		return
 	}
 	wErr := int(w.Win32)
 	switch {
@@ -342,7 +350,7 @@ func (a *Atlas) WineCounts() map[string]int {
 func (a *Atlas) wineSummary() string {
 	m := a.WineCounts()
 	var parts []string
-	for _, v := range []string{WineAgree, WineDeviation, WineDisagree, WineNotRun, WineError} {
+	for _, v := range []string{WineAgree, WineDeviation, WineDisagree, WineUncompared, WineNotRun, WineError} {
 		if m[v] > 0 {
 			label := v
 			if v == WineDeviation {

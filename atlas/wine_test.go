@@ -42,6 +42,8 @@ func TestJudgeWine(t *testing.T) {
 		{"other status", failed(0, 503, "headers"), WineCell{Status: 200, Stage: "done"}, WineDisagree, ""},
 		{"wine fails where the emulated client passed", Cell{Status: StatusPassed}, WineCell{Win32: 12030, Stage: "read"}, WineDisagree, ""},
 		{"12157 outside a handshake", failed(12030, 0, "body"), WineCell{Win32: 12157, Stage: "read"}, WineDisagree, ""},
+		{"emulated failed earlier above WinHTTP", Cell{Status: StatusElsewhere, Code: 0x8024502D}, WineCell{Win32: 12157, Stage: "send"}, WineUncompared, ""},
+		{"emulated failed earlier on the same host", Cell{Status: StatusElsewhere, WinHTTP: 12029}, WineCell{Win32: 12029, Stage: "send"}, WineAgree, ""},
 		{"no answer without a timeout", failed(0, 503, "headers"), WineCell{TimedOut: true}, WineDisagree, ""},
 	}
 	for _, tc := range cases {

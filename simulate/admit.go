@@ -14,9 +14,19 @@ type connTracker struct {
 	w   *World
 	svc string
 
+	// idle, when set, runs each time the last open connection closed.
+	idle func()
+
 	mu      sync.Mutex
 	conns   map[*faultConn]struct{}
 	closing bool
+}
+
+// open is the number of open connections.
+func (t *connTracker) open() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.conns)
 }
 
 func newConnTracker(w *World, svc string) *connTracker {
@@ -64,7 +74,11 @@ func (t *connTracker) admit(raw net.Conn) *faultConn {
 func (t *connTracker) closed(fc *faultConn) {
 	t.mu.Lock()
 	delete(t.conns, fc)
+	idle := len(t.conns) == 0 && !t.closing && t.idle != nil
 	t.mu.Unlock()
+	if idle {
+		t.idle()
+	}
 	m := t.w.metrics
 	m.open.WithLabelValues(t.svc).Dec()
 	m.bytes.WithLabelValues(t.svc, "to_client").Add(float64(fc.out.Load()))

@@ -61,6 +61,8 @@ type proxyService struct {
 
 	t    *connTracker // the client connections
 	gate              // handlers and tunnel copies
+
+	quiet quietRelease // what a load leaves behind, released once it is over
 }
 
 type connKey struct{}
@@ -142,6 +144,8 @@ func (w *World) startProxy(addr string) (service, error) {
 			ErrorLog:          errLog,
 		}
 	}
+	p.quiet.release = p.releaseIdle
+	p.t.idle = p.quiet.arm
 	p.srv, p.inner = server(), server()
 	p.innerLn = newChanListener(ln.Addr())
 	fl := &admitListener{Listener: ln, t: p.t}
@@ -156,6 +160,7 @@ func (p *proxyService) Addr() string { return p.ln.Addr().String() }
 // Close stops accepting, ends every connection (stalls included) and waits
 // for the handlers and tunnel copies to return.
 func (p *proxyService) Close() error {
+	p.quiet.stop()
 	p.shut()
 	conns := p.t.shutdown()
 	err := p.srv.Close()

@@ -6,6 +6,7 @@
 #   scripts/fuzz.sh                 # every target, 60 s each
 #   FUZZTIME=10s scripts/fuzz.sh    # shorter
 #   scripts/fuzz.sh FuzzLoad        # only targets whose name matches
+#   PARALLEL=1 nice -n 15 scripts/fuzz.sh   # one fuzzing worker (a shared box)
 #
 # A failing input is written by `go test` to the package's
 # testdata/fuzz/<Target>/ directory: fix the bug and commit that file, so
@@ -14,6 +15,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-60s}
+parallel=()
+if [[ -n ${PARALLEL:-} ]]; then
+	[[ $PARALLEL =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: PARALLEL wants a positive number" >&2; exit 2; }
+	parallel=(-parallel "$PARALLEL") # fuzzing workers (default: GOMAXPROCS)
+fi
 filter=${1:-.}
 failed=()
 n=0
@@ -24,7 +30,7 @@ while IFS= read -r line; do
 	pkg=./$(dirname "$file")
 	n=$((n + 1))
 	echo "== $pkg $target ($fuzztime)"
-	if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" </dev/null; then
+	if ! go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "${parallel[@]}" </dev/null; then
 		failed+=("$pkg $target")
 	fi
 done < <(grep -rn --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]*\(f \*testing\.F\)' . | sed -E 's#^\./##; s#:[0-9]+:#:#' | sort)

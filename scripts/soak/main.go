@@ -736,7 +736,11 @@ func run(cfg config) (bool, error) {
 		fmt.Println("soak: FAIL:", f)
 	}
 	if len(failures) > 0 {
-		fmt.Println("soak: the world's log:", logf.Name(), "(kept with -dir)")
+		if cfg.workDir != "" {
+			fmt.Println("soak: the world's log:", logf.Name())
+		} else {
+			fmt.Println("soak: run again with -dir DIR to keep the world's log")
+		}
 		return false, nil
 	}
 	fmt.Println("soak: PASS")

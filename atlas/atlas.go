@@ -371,7 +371,14 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		}
 		return &worker{world: w, env: env}, nil
 	}
-	var created []*worker
+	var (
+		created []*worker
+		slots   int // workers made or being made: never more than par
+	)
+	// getWorker returns an idle worker, or makes one while fewer than par
+	// exist. A slot is taken before the world starts, so that goroutines
+	// asking at once cannot make more workers than the channel they are
+	// returned to holds (the surplus would block there for ever).
 	getWorker := func() (*worker, error) {
 		select {
 		case w := <-workers:
@@ -379,18 +386,20 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 		default:
 		}
 		mu.Lock()
-		n := len(created)
-		mu.Unlock()
-		if n >= par {
+		if slots >= par {
+			mu.Unlock()
 			return <-workers, nil
 		}
+		slots++
+		mu.Unlock()
 		w, err := newWorker()
+		mu.Lock()
+		defer mu.Unlock()
 		if err != nil {
+			slots--
 			return nil, err
 		}
-		mu.Lock()
 		created = append(created, w)
-		mu.Unlock()
 		return w, nil
 	}
 	defer func() {

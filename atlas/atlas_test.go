@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wufault/wufault/faults"
 	"github.com/wufault/wufault/scenarios"
@@ -128,5 +129,39 @@ func TestParseShard(t *testing.T) {
 	}
 	if s, err := ParseShard("2/5"); err != nil || s != (Shard{2, 5}) {
 		t.Errorf("ParseShard(2/5) = %v, %v", s, err)
+	}
+}
+
+// Run makes at most Parallel worlds however many baseline sessions ask
+// for one at once. With one worker and several client profiles, the
+// baselines used to make a world each, and those beyond the first blocked
+// for ever handing theirs back.
+func TestRunWithOneWorker(t *testing.T) {
+	o := Options{
+		Filters:  Filters{Kinds: []string{"http.status"}, Variants: []string{"status=503"}, Classes: []string{"scan", "download"}},
+		Parallel: 1, StateDir: t.TempDir(),
+	}
+	done := make(chan error, 1)
+	var a *Atlas
+	go func() {
+		var err error
+		a, err = Run(context.Background(), o)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run with Parallel 1 did not return in 2 minutes")
+	}
+	keys := map[profileKey]bool{}
+	for _, c := range a.Cells {
+		keys[keyOf(c)] = true
+	}
+	t.Logf("%d cells, %d client profiles", len(a.Cells), len(keys))
+	if len(keys) < 3 {
+		t.Fatalf("%d client profiles: the test needs several baselines asking for the one worker", len(keys))
 	}
 }

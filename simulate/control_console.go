@@ -158,7 +158,8 @@ const sseBacklog = 200
 
 // sseSince is where an event stream starts: after the Last-Event-ID a
 // reconnecting EventSource sends, else after ?since, else so that the
-// last sseBacklog kept events come first.
+// last sseBacklog kept events come first (also when the id is past the
+// newest event: the world restarted since the client saw it).
 func sseSince(r *http.Request, j *Journal, keep func(Event) bool) (uint64, error) {
 	for _, v := range []string{r.Header.Get("Last-Event-ID"), r.URL.Query().Get("since")} {
 		if v == "" {
@@ -168,7 +169,10 @@ func sseSince(r *http.Request, j *Journal, keep func(Event) bool) (uint64, error
 		if err != nil {
 			return 0, fmt.Errorf("event id %q: not a sequence number", v)
 		}
-		return n, nil
+		if n <= j.lastSeq() {
+			return n, nil
+		}
+		break // an id from before a restart of the world: start afresh
 	}
 	backlog := j.Events(0, keep)
 	if len(backlog) > sseBacklog {

@@ -223,6 +223,8 @@ func TestEventsResume(t *testing.T) {
 		{"Last-Event-ID", fmt.Sprint(ids[2]), "", ids[3:]},
 		{"since", "", fmt.Sprint(ids[0]), ids[1:]},
 		{"header wins", fmt.Sprint(ids[3]), fmt.Sprint(ids[0]), ids[4:]},
+		// An id from a world before a restart: the backlog, not silence.
+		{"id past the newest", fmt.Sprint(ids[4] + 1000), "", ids},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

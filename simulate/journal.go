@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -125,6 +126,12 @@ func (j *Journal) Add(e Event) Event {
 // Events returns the kept events with Seq > since that keep returns true
 // for (nil: all), oldest first.
 func (j *Journal) Events(since uint64, keep func(Event) bool) []Event {
+	return j.between(since, math.MaxUint64, keep)
+}
+
+// between returns the kept events with since < Seq < until that keep
+// returns true for (nil: all), oldest first.
+func (j *Journal) between(since, until uint64, keep func(Event) bool) []Event {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var out []Event
@@ -134,13 +141,17 @@ func (j *Journal) Events(since uint64, keep func(Event) bool) []Event {
 		n, start = len(j.ring), j.next
 	}
 	// Sequence numbers are consecutive: the ring holds j.seq-n+1 … j.seq,
-	// so the first event after since is found without a scan.
+	// so the first event after since is found without a scan, and the
+	// walk stops at until.
 	skip := 0
 	if oldest := j.seq - uint64(n) + 1; since >= oldest {
 		skip = int(min(since-oldest+1, uint64(n)))
 	}
 	for i := skip; i < n; i++ {
 		e := j.ring[(start+i)%len(j.ring)]
+		if e.Seq >= until {
+			break
+		}
 		if keep == nil || keep(e) {
 			out = append(out, e)
 		}
@@ -148,7 +159,8 @@ func (j *Journal) Events(since uint64, keep func(Event) bool) []Event {
 	return out
 }
 
-// follow writes the kept events after since, calls ready, then writes
+// follow writes the kept events after since (all of them when since is
+// past the newest: an id from a journal before a restart), calls ready, then writes
 // each new kept event as it is added, calling flush after each batch,
 // until ctx ends or a call fails. The events a slow follower's
 // subscription dropped are filled in from the ring while it still holds
@@ -157,17 +169,20 @@ func (j *Journal) Events(since uint64, keep func(Event) bool) []Event {
 // journal this way, each with its own framing.
 func (j *Journal) follow(ctx context.Context, since uint64, keep func(Event) bool, write func(Event) error, ready, flush func() error) error {
 	ch := j.Subscribe(ctx, 4096) // before the backlog: nothing falls between
+	if since > j.lastSeq() {
+		// An id from another journal: the client followed a world that
+		// has since restarted. Everything this one kept is new to it.
+		since = 0
+	}
 	last := since
 	send := func(e Event) error {
 		if e.Seq <= last {
 			return nil
 		}
 		if e.Seq > last+1 {
-			for _, m := range j.Events(last, func(x Event) bool { return x.Seq < e.Seq }) {
-				if keep(m) {
-					if err := write(m); err != nil {
-						return err
-					}
+			for _, m := range j.between(last, e.Seq, keep) {
+				if err := write(m); err != nil {
+					return err
 				}
 			}
 		}

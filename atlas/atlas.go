@@ -373,34 +373,49 @@ func Run(ctx context.Context, o Options) (*Atlas, error) {
 	}
 	var (
 		created []*worker
-		slots   int // workers made or being made: never more than par
+		slots   int                                 // workers made or being made: never more than par
+		freed   chan struct{} = make(chan struct{}) // closed when a slot is given back
 	)
 	// getWorker returns an idle worker, or makes one while fewer than par
 	// exist. A slot is taken before the world starts, so that goroutines
 	// asking at once cannot make more workers than the channel they are
-	// returned to holds (the surplus would block there for ever).
+	// returned to holds (the surplus would block there for ever). A caller
+	// that waits for a worker also wakes when a slot is given back (a world
+	// failed to start: it tries to make one itself) and when ctx ends.
 	getWorker := func() (*worker, error) {
-		select {
-		case w := <-workers:
-			return w, nil
-		default:
-		}
-		mu.Lock()
-		if slots >= par {
+		for {
+			select {
+			case w := <-workers:
+				return w, nil
+			default:
+			}
+			mu.Lock()
+			if slots < par {
+				slots++
+				mu.Unlock()
+				w, err := newWorker()
+				mu.Lock()
+				if err != nil {
+					slots--
+					close(freed)
+					freed = make(chan struct{})
+					mu.Unlock()
+					return nil, err
+				}
+				created = append(created, w)
+				mu.Unlock()
+				return w, nil
+			}
+			wait := freed
 			mu.Unlock()
-			return <-workers, nil
+			select {
+			case w := <-workers:
+				return w, nil
+			case <-wait:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
-		slots++
-		mu.Unlock()
-		w, err := newWorker()
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			slots--
-			return nil, err
-		}
-		created = append(created, w)
-		return w, nil
 	}
 	defer func() {
 		for _, w := range created {

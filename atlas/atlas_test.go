@@ -3,6 +3,8 @@ package atlas
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -163,5 +165,39 @@ func TestRunWithOneWorker(t *testing.T) {
 	t.Logf("%d cells, %d client profiles", len(a.Cells), len(keys))
 	if len(keys) < 3 {
 		t.Fatalf("%d client profiles: the test needs several baselines asking for the one worker", len(keys))
+	}
+}
+
+// When worlds cannot start (here the state directory is a file, so the
+// lab CA cannot be made), Run reports the error in every cell instead of
+// leaving the baselines that waited for the one worker waiting for ever.
+func TestRunWhenWorldsFail(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(state, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := Options{
+		Filters:  Filters{Kinds: []string{"http.status"}, Variants: []string{"status=503"}, Classes: []string{"scan", "download"}},
+		Parallel: 1, StateDir: state,
+	}
+	done := make(chan error, 1)
+	var a *Atlas
+	go func() {
+		var err error
+		a, err = Run(context.Background(), o)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run whose worlds fail to start did not return in 2 minutes")
+	}
+	for _, c := range a.Cells {
+		if c.Status != StatusError || !strings.Contains(c.Error, "baseline") {
+			t.Errorf("cell %s: %s %q, want an error from its baseline", c.ID, c.Status, c.Error)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/wufault/wufault/internal/browsertest"
 	"github.com/wufault/wufault/scenarios"
 )
 
@@ -73,20 +74,7 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Errorf("the console without the token: %d", code)
 	}
 
-	// A fresh profile, removed once the browser is gone (its helpers may
-	// still write there while it shuts down, so not t.TempDir).
-	profile, err := os.MkdirTemp("", "wufault-chromium-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for range 20 {
-			if os.RemoveAll(profile) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	})
+	profile := browsertest.Profile(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
 		chromedp.ExecPath(exe), chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,

@@ -123,3 +123,38 @@ func TestHouseRules(t *testing.T) {
 		})
 	})
 }
+
+// Every package of the module says what it is in a doc.go, and that file
+// holds the package comment.
+func TestEveryPackageHasDocGo(t *testing.T) {
+	pkgs := map[string]bool{}
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != ".." && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			pkgs[filepath.Dir(path)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) < 20 {
+		t.Fatalf("found %d packages under the module root: the walk is wrong", len(pkgs))
+	}
+	for dir := range pkgs {
+		doc := filepath.Join(dir, "doc.go")
+		f, err := parser.ParseFile(token.NewFileSet(), doc, nil, parser.PackageClauseOnly|parser.ParseComments)
+		if err != nil {
+			t.Errorf("%s: no doc.go (%v)", dir, err)
+			continue
+		}
+		if f.Doc == nil || !strings.HasPrefix(f.Doc.Text(), "Package "+f.Name.Name) && f.Name.Name != "main" {
+			t.Errorf("%s: its package comment does not start with %q", doc, "Package "+f.Name.Name)
+		}
+	}
+}

@@ -134,37 +134,54 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
+// oneWorkerRun runs the atlas over a small plan with several client
+// profiles (so several baselines at once) and one worker, failing the
+// test if Run has not returned within two minutes: the hangs these tests
+// guard against never return.
+func oneWorkerRun(t *testing.T, stateDir string) *Atlas {
+	t.Helper()
+	o := Options{
+		Filters:  Filters{Kinds: []string{"http.status"}, Variants: []string{"status=503"}, Classes: []string{"scan", "download"}},
+		Parallel: 1, StateDir: stateDir,
+	}
+	type result struct {
+		a   *Atlas
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		a, err := Run(context.Background(), o)
+		done <- result{a, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		keys := map[profileKey]bool{}
+		for _, c := range r.a.Cells {
+			keys[keyOf(c)] = true
+		}
+		t.Logf("%d cells, %d client profiles", len(r.a.Cells), len(keys))
+		if len(keys) < 3 {
+			t.Fatalf("%d client profiles: the test needs several baselines asking for the one worker", len(keys))
+		}
+		return r.a
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Run with Parallel 1 did not return in 2 minutes")
+	}
+	return nil
+}
+
 // Run makes at most Parallel worlds however many baseline sessions ask
 // for one at once. With one worker and several client profiles, the
 // baselines used to make a world each, and those beyond the first blocked
 // for ever handing theirs back.
 func TestRunWithOneWorker(t *testing.T) {
-	o := Options{
-		Filters:  Filters{Kinds: []string{"http.status"}, Variants: []string{"status=503"}, Classes: []string{"scan", "download"}},
-		Parallel: 1, StateDir: t.TempDir(),
-	}
-	done := make(chan error, 1)
-	var a *Atlas
-	go func() {
-		var err error
-		a, err = Run(context.Background(), o)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
+	for _, c := range oneWorkerRun(t, t.TempDir()).Cells {
+		if c.Status == StatusError {
+			t.Errorf("cell %s: %s", c.ID, c.Error)
 		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Run with Parallel 1 did not return in 2 minutes")
-	}
-	keys := map[profileKey]bool{}
-	for _, c := range a.Cells {
-		keys[keyOf(c)] = true
-	}
-	t.Logf("%d cells, %d client profiles", len(a.Cells), len(keys))
-	if len(keys) < 3 {
-		t.Fatalf("%d client profiles: the test needs several baselines asking for the one worker", len(keys))
 	}
 }
 
@@ -176,26 +193,7 @@ func TestRunWhenWorldsFail(t *testing.T) {
 	if err := os.WriteFile(state, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o := Options{
-		Filters:  Filters{Kinds: []string{"http.status"}, Variants: []string{"status=503"}, Classes: []string{"scan", "download"}},
-		Parallel: 1, StateDir: state,
-	}
-	done := make(chan error, 1)
-	var a *Atlas
-	go func() {
-		var err error
-		a, err = Run(context.Background(), o)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Run whose worlds fail to start did not return in 2 minutes")
-	}
-	for _, c := range a.Cells {
+	for _, c := range oneWorkerRun(t, state).Cells {
 		if c.Status != StatusError || !strings.Contains(c.Error, "baseline") {
 			t.Errorf("cell %s: %s %q, want an error from its baseline", c.ID, c.Status, c.Error)
 		}
